@@ -1,0 +1,65 @@
+/**
+ * Validation of JSON-shaped input against TypeBox schemas, with errors that name the field the way
+ * a person reads a config file (`stations[1].zones[0].sensor`), not a JSON pointer.
+ */
+import type { Static, TSchema } from 'typebox';
+import Value from 'typebox/value';
+import { BoardConfigError } from './drivers/io.js';
+
+/** `/stations/1/zones/0` under base `board` becomes `board.stations[1].zones[0]`. */
+export function pointerToPath(base: string, pointer: string): string {
+  let out = base;
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(part)) out += `[${part}]`;
+    else out += out ? `.${part}` : part;
+  }
+  return out || '(top level)';
+}
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+function describe(e: SchemaError): { sub: string; problem: string } {
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params.additionalProperties as string[] | undefined) ?? [];
+    const key = extra[0] ?? '?';
+    return { sub: `${e.instancePath}/${key}`, problem: 'unknown key (check the spelling; unknown keys are not ignored)' };
+  }
+  if (e.keyword === 'required') {
+    const missing = (e.params.requiredProperties as string[] | undefined) ?? [];
+    const key = missing[0] ?? '?';
+    return { sub: `${e.instancePath}/${key}`, problem: 'is required' };
+  }
+  return { sub: e.instancePath, problem: e.message };
+}
+
+/** Every problem in `value`, as `path: problem` lines; empty when it matches. */
+export function schemaProblems(schema: TSchema, value: unknown, base: string): { path: string; problem: string }[] {
+  const errors = Value.Errors(schema, value) as unknown as SchemaError[];
+  const seen = new Set<string>();
+  const out: { path: string; problem: string }[] = [];
+  for (const e of errors) {
+    // TypeBox reports an extra key twice (as a false schema and as additionalProperties).
+    if (e.keyword === 'boolean') continue;
+    const { sub, problem } = describe(e);
+    const path = pointerToPath(base, sub);
+    const key = `${path}|${problem}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path, problem });
+  }
+  return out;
+}
+
+/** Returns `value` typed by `schema`, or throws a BoardConfigError naming the first bad field. */
+export function checkSchema<T extends TSchema>(schema: T, value: unknown, base: string): Static<T> {
+  const problems = schemaProblems(schema, value, base);
+  const first = problems[0];
+  if (first) throw new BoardConfigError(first.path, first.problem);
+  return value as Static<T>;
+}
