@@ -42,6 +42,11 @@ export class HealthTracker {
     this.set(state, message);
   }
 
+  /** Marks the device offline without counting a failed transaction (closed, not yet opened). */
+  offline(message: string): void {
+    this.set('offline', message);
+  }
+
   private set(state: LinkState, message: string | undefined): void {
     if (state !== this.h.state) this.h.sinceMs = this.clock.now();
     this.h.state = state;

@@ -1,0 +1,106 @@
+/**
+ * A fixed-rate loop on absolute deadlines: tick n is due at start + n·period, whatever the
+ * previous tick cost, so the rate never drifts (setInterval schedules after the callback and
+ * drifts by the work time; pneumatics reference §3). Lateness (start − deadline) is measured
+ * every tick. When a tick overruns a whole period the missed deadlines are skipped, not run in
+ * a burst: a burst would act on stale samples.
+ */
+import type { Clock } from '../clock.js';
+
+export interface LatenessStats {
+  periodMs: number;
+  ticks: number;
+  /** Ticks whose deadline was skipped because an earlier tick ran past it. */
+  skipped: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Largest lateness since start (the window above forgets). */
+  maxEverMs: number;
+}
+
+/** Lateness figures over the last WINDOW ticks (60 s at 100 Hz). */
+const WINDOW_TICKS = 6000;
+
+export class LatenessWindow {
+  private readonly buf = new Float64Array(WINDOW_TICKS);
+  private n = 0;
+  private maxEver = 0;
+
+  add(ms: number): void {
+    this.buf[this.n % WINDOW_TICKS] = ms;
+    this.n++;
+    if (ms > this.maxEver) this.maxEver = ms;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  summary(): { p50Ms: number; p99Ms: number; maxMs: number; maxEverMs: number } {
+    const k = Math.min(this.n, WINDOW_TICKS);
+    if (k === 0) return { p50Ms: 0, p99Ms: 0, maxMs: 0, maxEverMs: 0 };
+    const sorted = Array.from(this.buf.subarray(0, k)).sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(k - 1, Math.floor(q * k))] ?? 0;
+    return { p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted[k - 1] ?? 0, maxEverMs: this.maxEver };
+  }
+}
+
+export type TickFn = (info: { n: number; deadlineMs: number; latenessMs: number }) => Promise<void> | void;
+
+export class TickLoop {
+  private running = false;
+  private done: Promise<void> | undefined;
+  private readonly lateness = new LatenessWindow();
+  private skipped = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly periodMs: number,
+    private readonly tick: TickFn,
+    private readonly onError: (e: unknown) => void = () => {},
+  ) {
+    if (!(periodMs > 0)) throw new RangeError('tick period must be positive');
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.done = this.run();
+  }
+
+  /** Stops after the tick in progress; resolves when the loop has returned. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.done;
+  }
+
+  stats(): LatenessStats {
+    return { periodMs: this.periodMs, ticks: this.lateness.count, skipped: this.skipped, ...this.lateness.summary() };
+  }
+
+  private async run(): Promise<void> {
+    const start = this.clock.now();
+    let n = 0;
+    while (this.running) {
+      const deadline = start + n * this.periodMs;
+      const wait = deadline - this.clock.now();
+      if (wait > 0) await this.clock.sleep(wait);
+      if (!this.running) break;
+      const latenessMs = Math.max(0, this.clock.now() - deadline);
+      this.lateness.add(latenessMs);
+      try {
+        await this.tick({ n, deadlineMs: deadline, latenessMs });
+      } catch (e) {
+        this.onError(e);
+      }
+      n++;
+      // Skip deadlines that already passed while this tick ran.
+      const behind = Math.floor((this.clock.now() - (start + n * this.periodMs)) / this.periodMs);
+      if (behind > 0) {
+        this.skipped += behind;
+        n += behind;
+      }
+    }
+  }
+}
