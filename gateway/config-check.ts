@@ -24,7 +24,15 @@ interface SchemaError {
   message: string;
 }
 
-function describe(e: SchemaError): { sub: string; problem: string } {
+/** Words that make a schema error actionable, supplied by whoever owns the schema. */
+export interface SchemaHints {
+  /** For a missing required field, by field name: why it is needed. */
+  required?: Readonly<Record<string, string>>;
+  /** For a pattern mismatch, by pattern source: the format in words. */
+  pattern?: Readonly<Record<string, string>>;
+}
+
+function describe(e: SchemaError, hints: SchemaHints): { sub: string; problem: string } {
   if (e.keyword === 'additionalProperties') {
     const extra = (e.params.additionalProperties as string[] | undefined) ?? [];
     const key = extra[0] ?? '?';
@@ -33,20 +41,30 @@ function describe(e: SchemaError): { sub: string; problem: string } {
   if (e.keyword === 'required') {
     const missing = (e.params.requiredProperties as string[] | undefined) ?? [];
     const key = missing[0] ?? '?';
-    return { sub: `${e.instancePath}/${key}`, problem: 'is required' };
+    const why = hints.required?.[key];
+    return { sub: `${e.instancePath}/${key}`, problem: why ? `is required: ${why}` : 'is required' };
+  }
+  if (e.keyword === 'pattern') {
+    const words = hints.pattern?.[String(e.params.pattern)];
+    if (words) return { sub: e.instancePath, problem: words };
   }
   return { sub: e.instancePath, problem: e.message };
 }
 
 /** Every problem in `value`, as `path: problem` lines; empty when it matches. */
-export function schemaProblems(schema: TSchema, value: unknown, base: string): { path: string; problem: string }[] {
+export function schemaProblems(
+  schema: TSchema,
+  value: unknown,
+  base: string,
+  hints: SchemaHints = {},
+): { path: string; problem: string }[] {
   const errors = Value.Errors(schema, value) as unknown as SchemaError[];
   const seen = new Set<string>();
   const out: { path: string; problem: string }[] = [];
   for (const e of errors) {
     // TypeBox reports an extra key twice (as a false schema and as additionalProperties).
     if (e.keyword === 'boolean') continue;
-    const { sub, problem } = describe(e);
+    const { sub, problem } = describe(e, hints);
     const path = pointerToPath(base, sub);
     const key = `${path}|${problem}`;
     if (seen.has(key)) continue;
@@ -57,8 +75,13 @@ export function schemaProblems(schema: TSchema, value: unknown, base: string): {
 }
 
 /** Returns `value` typed by `schema`, or throws a BoardConfigError naming the first bad field. */
-export function checkSchema<T extends TSchema>(schema: T, value: unknown, base: string): Static<T> {
-  const problems = schemaProblems(schema, value, base);
+export function checkSchema<T extends TSchema>(
+  schema: T,
+  value: unknown,
+  base: string,
+  hints: SchemaHints = {},
+): Static<T> {
+  const problems = schemaProblems(schema, value, base, hints);
   const first = problems[0];
   if (first) throw new BoardConfigError(first.path, first.problem);
   return value as Static<T>;

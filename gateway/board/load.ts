@@ -4,15 +4,15 @@
  * a typo is an error, not a silent default).
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { checkSchema } from '../config-check.js';
 import { BoardConfigError, type ChannelKind, type DriverDefinition } from '../drivers/io.js';
 import { DRIVERS } from '../drivers/registry.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { GARMENT_CEILING_MMHG, LIMITS, type GarmentClass } from '../limits.js';
-import { BoardSchema, type BoardFile } from './schema.js';
+import { BOARD_HINTS, BoardSchema, type BoardFile } from './schema.js';
 
-export const PROFILE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../config');
+export const PROFILE_DIR = join(PACKAGE_ROOT, 'config');
 
 export interface ChannelRef {
   device: string;
@@ -127,7 +127,7 @@ function parseRef(text: string, path: string): ChannelRef {
 }
 
 export function validateBoard(raw: unknown, source: string): Board {
-  const file: BoardFile = checkSchema(BoardSchema, raw, '');
+  const file: BoardFile = checkSchema(BoardSchema, raw, '', BOARD_HINTS);
 
   // Devices: each driver validates its own section.
   const devices: DeviceSpec[] = [];
@@ -141,7 +141,12 @@ export function validateBoard(raw: unknown, source: string): Board {
       );
     }
     const { type: _type, ...rest } = section;
-    devices.push({ id, type: section.type, definition, config: definition.parseConfig(rest, `devices.${id}`) });
+    devices.push({
+      id,
+      type: section.type,
+      definition,
+      config: definition.parseConfig(rest, `devices.${id}`),
+    });
   }
   const byId = new Map(devices.map((d) => [d.id, d]));
 

@@ -3,11 +3,14 @@
  * each station's pump, valves and sensors use. Typos are errors, never silent defaults.
  */
 import Type, { type Static } from 'typebox';
+import type { SchemaHints } from '../config-check.js';
 import { GARMENT_CLASSES, LIMITS } from '../limits.js';
+
+const CHANNEL_REF_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*:\\S+$';
 
 /** `device:channel`, e.g. `valves0:3`, `adc1:0`, `sim:bay-1.z2.inlet`, `io1:coil:4`. */
 export const ChannelRefSchema = Type.String({
-  pattern: '^[A-Za-z][A-Za-z0-9_-]*:\\S+$',
+  pattern: CHANNEL_REF_PATTERN,
   description: 'device:channel, e.g. valves0:3',
 });
 
@@ -32,7 +35,10 @@ export const MAX_STATIONS = 8;
 
 export const StationSchema = Type.Object(
   {
-    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$', description: 'lower-case letters, digits and dashes' }),
+    id: Type.String({
+      pattern: '^[a-z0-9][a-z0-9-]{0,31}$',
+      description: 'lower-case letters, digits and dashes',
+    }),
     name: Type.String({ minLength: 1, maxLength: 60 }),
     garment: GarmentClassSchema,
     garmentName: Type.Optional(Type.String({ minLength: 1, maxLength: 60 })),
@@ -57,7 +63,9 @@ export const BoardSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 60 }),
     description: Type.Optional(Type.String()),
-    loopRateHz: Type.Optional(Type.Integer({ minimum: LIMITS.loopRateHz.min, maximum: LIMITS.loopRateHz.max })),
+    loopRateHz: Type.Optional(
+      Type.Integer({ minimum: LIMITS.loopRateHz.min, maximum: LIMITS.loopRateHz.max }),
+    ),
     devices: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }), DeviceSchema),
     heartbeat: Type.Optional(ChannelRefSchema),
     estop: Type.Optional(ChannelRefSchema),
@@ -65,7 +73,9 @@ export const BoardSchema = Type.Object(
       Type.Object(
         {
           seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1 })),
-          stations: Type.Optional(Type.Record(Type.String(), Type.Object({}, { additionalProperties: true }))),
+          stations: Type.Optional(
+            Type.Record(Type.String(), Type.Object({}, { additionalProperties: true })),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -74,6 +84,23 @@ export const BoardSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** What to tell someone whose board file fails the schema. */
+export const BOARD_HINTS: SchemaHints = {
+  required: {
+    sensor:
+      'every zone needs a pressure sensor of its own; the safety supervisor cannot protect a chamber it cannot measure',
+    inlet: 'every zone needs an inlet valve channel',
+    exhaust: 'every zone needs an exhaust valve channel (normally open, so it vents without power)',
+    enable: 'every station needs a pump enable channel, so the supervisor can switch the pump off',
+    stations: 'a board needs at least one station',
+    devices: 'list the chips and links the stations use',
+  },
+  pattern: {
+    [CHANNEL_REF_PATTERN]: 'must be written device:channel, e.g. valves0:3',
+    '^[a-z0-9][a-z0-9-]{0,31}$': 'must be 1-32 lower-case letters, digits and dashes, e.g. bay-1',
+  },
+};
 
 export type BoardFile = Static<typeof BoardSchema>;
 export type StationFile = Static<typeof StationSchema>;

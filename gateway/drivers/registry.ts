@@ -9,6 +9,8 @@ import { gpio } from './gpio.js';
 import { mcp23017 } from './mcp23017.js';
 import { mprls } from './mprls.js';
 import { pca9685 } from './pca9685.js';
+import { simPanel } from './sim-panel.js';
+import { simStation } from './sim-station.js';
 
 /**
  * Erases the config type: the loader hands each definition back only the config its own
@@ -19,5 +21,14 @@ function erase<C>(d: DriverDefinition<C>): DriverDefinition {
 }
 
 export const DRIVERS: ReadonlyMap<string, DriverDefinition> = new Map(
-  [erase(ads1115), erase(mcp23017), erase(pca9685), erase(mprls), erase(abp), erase(gpio)].map((d) => [d.type, d]),
+  [
+    erase(ads1115),
+    erase(mcp23017),
+    erase(pca9685),
+    erase(mprls),
+    erase(abp),
+    erase(gpio),
+    erase(simStation),
+    erase(simPanel),
+  ].map((d) => [d.type, d]),
 );
