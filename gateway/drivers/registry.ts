@@ -7,6 +7,7 @@ import { abp } from './abp.js';
 import { ads1115 } from './ads1115.js';
 import { gpio } from './gpio.js';
 import { mcp23017 } from './mcp23017.js';
+import { modbusRtu, modbusTcp } from './modbus.js';
 import { mprls } from './mprls.js';
 import { pca9685 } from './pca9685.js';
 import { simPanel } from './sim-panel.js';
@@ -28,6 +29,8 @@ export const DRIVERS: ReadonlyMap<string, DriverDefinition> = new Map(
     erase(mprls),
     erase(abp),
     erase(gpio),
+    erase(modbusTcp),
+    erase(modbusRtu),
     erase(simStation),
     erase(simPanel),
   ].map((d) => [d.type, d]),

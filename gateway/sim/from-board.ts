@@ -22,6 +22,7 @@ import { MprlsModel } from './i2c/mprls-model.js';
 import { Pca9685Model } from './i2c/pca9685-model.js';
 import { Tca9548aModel } from './i2c/tca9548a-model.js';
 import { P_ATM_MMHG } from './physics.js';
+import type { ActiveFault, SimFault, SimFaultKind } from './faults.js';
 import type { StationParamsOverride } from './params.js';
 import type { StationModel } from './station-model.js';
 import { SimWorld } from './world.js';
@@ -87,6 +88,14 @@ export class SimPower {
 
 export interface Simulation {
   world: SimWorld;
+  /**
+   * Injects a simulator fault by name on a station (zone 0-based), the way the API and the
+   * dashboard do: physical faults go to the model; `i2c-nack` also makes the simulated chips of
+   * that zone (or of the whole station) stop acknowledging on their bus.
+   */
+  inject(stationId: string, fault: SimFault): ActiveFault;
+  /** Clears faults of `kind` (all when omitted) on a station; returns how many were cleared. */
+  clear(stationId: string, kind?: SimFaultKind): number;
   power: SimPower;
   /** The simulated I2C buses by name, for tests that read their transaction logs or inject NACKs. */
   buses: Record<string, FakeI2cBus>;
@@ -146,9 +155,31 @@ export function createSimulation(board: Board, clock: Clock): Simulation | undef
     })),
   });
   const power = new SimPower(world);
-  const buses = wireChips(board, simulated, world, power, clock);
+  const chips = new Map<string, ChipAt[]>(); // "station/zone" and "station" → chips to NACK
+  const buses = wireChips(board, simulated, world, power, clock, chips);
+  const syncNacks = () => {
+    const nack = new Set<ChipAt>();
+    for (const s of simulated) {
+      if (world.flagActive(s.id, 'i2c-nack')) for (const c of chips.get(s.id) ?? []) nack.add(c);
+      s.zones.forEach((_z, i) => {
+        if (world.flagActive(s.id, 'i2c-nack', i))
+          for (const c of chips.get(`${s.id}/${i}`) ?? []) nack.add(c);
+      });
+    }
+    for (const list of chips.values()) for (const c of list) buses[c.bus]?.setNack(c.address, nack.has(c));
+  };
   return {
     world,
+    inject: (stationId, fault) => {
+      const f = world.injectFault(stationId, fault);
+      syncNacks();
+      return f;
+    },
+    clear: (stationId, kind) => {
+      const n = world.clearFault(stationId, kind);
+      syncNacks();
+      return n;
+    },
     power,
     buses,
     openI2c: fakeI2cOpener(buses),
@@ -157,6 +188,12 @@ export function createSimulation(board: Board, clock: Clock): Simulation | undef
       ['sim-power', power],
     ]),
   };
+}
+
+/** A chip on a simulated bus (for a mux'd sensor: the sensor's own address on that bus). */
+interface ChipAt {
+  bus: string;
+  address: number;
 }
 
 type PinTarget =
@@ -170,6 +207,7 @@ function wireChips(
   world: SimWorld,
   power: SimPower,
   clock: Clock,
+  chips: Map<string, ChipAt[]>,
 ): Record<string, FakeI2cBus> {
   const buses: Record<string, FakeI2cBus> = {};
   const targets = new Map<string, PinTarget>(); // "device:channel" → what it drives
@@ -222,6 +260,14 @@ function wireChips(
     touched = true;
     const bus = (buses[cfg.bus] ??= new FakeI2cBus());
     const address = Number(cfg.address ?? defaultAddress(d.type));
+    const chip: ChipAt = { bus: cfg.bus, address };
+    for (const s of stations) {
+      const refs = [s.pump.enable, s.pump.pwm, ...s.zones.flatMap((z) => [z.inlet, z.exhaust, z.sensor])];
+      if (refs.some((r) => r?.device === d.id)) chips.set(s.id, [...(chips.get(s.id) ?? []), chip]);
+      s.zones.forEach((z, i) => {
+        if (z.sensor.device === d.id) chips.set(`${s.id}/${i}`, [...(chips.get(`${s.id}/${i}`) ?? []), chip]);
+      });
+    }
     switch (d.type) {
       case 'ads1115': {
         const slope = MPX_SLOPE_PER_KPA[String(cfg.sensor)] ?? 0.018;
