@@ -53,6 +53,8 @@ export class TickLoop {
   private done: Promise<void> | undefined;
   private readonly lateness = new LatenessWindow();
   private skipped = 0;
+  private wake: (() => void) | undefined;
+  private readonly stopped = new Promise<void>((resolve) => (this.wake = resolve));
 
   constructor(
     private readonly clock: Clock,
@@ -69,14 +71,23 @@ export class TickLoop {
     this.done = this.run();
   }
 
-  /** Stops after the tick in progress; resolves when the loop has returned. */
+  /**
+   * Stops after the tick in progress (a loop waiting for its next deadline stops at once, so a
+   * shutdown never waits a period); resolves when the loop has returned.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.();
     await this.done;
   }
 
   stats(): LatenessStats {
-    return { periodMs: this.periodMs, ticks: this.lateness.count, skipped: this.skipped, ...this.lateness.summary() };
+    return {
+      periodMs: this.periodMs,
+      ticks: this.lateness.count,
+      skipped: this.skipped,
+      ...this.lateness.summary(),
+    };
   }
 
   private async run(): Promise<void> {
@@ -85,7 +96,7 @@ export class TickLoop {
     while (this.running) {
       const deadline = start + n * this.periodMs;
       const wait = deadline - this.clock.now();
-      if (wait > 0) await this.clock.sleep(wait);
+      if (wait > 0) await Promise.race([this.clock.sleep(wait), this.stopped]);
       if (!this.running) break;
       const latenessMs = Math.max(0, this.clock.now() - deadline);
       this.lateness.add(latenessMs);

@@ -33,7 +33,11 @@ export const RECONNECT_MIN_MS = 100;
 export const RECONNECT_MAX_MS = 5000;
 /** Longest a TCP connect may take before it counts as failed (a LAN answers in well under 10 ms). */
 export const CONNECT_TIMEOUT_MS = 1000;
-/** TCP keep-alive probe delay, so a peer that vanished without a FIN is noticed while idle. */
+/**
+ * TCP keep-alive idle time before the first probe. While the control loop polls, request timeouts
+ * notice a vanished peer first; keep-alive makes the kernel drop such a connection eventually even
+ * when nothing is polled (the interval and probe count stay the kernel's; Node cannot set them).
+ */
 const TCP_KEEPALIVE_MS = 1000;
 /**
  * A TCP link on which this many transactions in a row got no answer from any unit is torn down and
@@ -106,12 +110,17 @@ export function classifyFailure(err: unknown): ModbusFailure {
   if (code === 'ModbusException') {
     const exc = field(field(field(err, 'response'), 'body'), 'code');
     const n = typeof exc === 'number' ? exc : -1;
-    return { kind: 'exception', code: n, text: `${EXCEPTION_TEXT[n] ?? 'unknown exception'} (exception ${n})` };
+    return {
+      kind: 'exception',
+      code: n,
+      text: `${EXCEPTION_TEXT[n] ?? 'unknown exception'} (exception ${n})`,
+    };
   }
   if (code === 'Timeout') return { kind: 'silent', text: 'timeout' };
   if (code === 'Offline' || code === 'ManuallyCleared') return { kind: 'link-down', text: 'link closed' };
   if (code === 'crcMismatch') return { kind: 'silent', text: 'answer failed its CRC check' };
-  if (code === 'OutOfSync' || code === 'Protocol') return { kind: 'silent', text: 'answer did not match the request' };
+  if (code === 'OutOfSync' || code === 'Protocol')
+    return { kind: 'silent', text: 'answer did not match the request' };
   const message = err instanceof Error ? err.message : String(err);
   return { kind: 'silent', text: message };
 }
@@ -127,6 +136,8 @@ class ClientStream extends EventEmitter {
 
   constructor(private readonly send: (frame: Buffer) => void) {
     super();
+    // Every jsmodbus client (one per unit and timeout) adds three listeners; they all go with the stream.
+    this.setMaxListeners(0);
   }
 
   /** Called by jsmodbus. */
@@ -221,6 +232,7 @@ export class ModbusLink {
   private lastReason = 'not connected yet';
   /** `lastReason` without the retry schedule, for open() to report. */
   private lastWhy = 'not connected yet';
+  private loggedWhy: string | undefined;
   private lastRxAtMs = Number.NEGATIVE_INFINITY;
   private silentInARow = 0;
   private readonly listeners = new Set<(e: LinkEvent) => void>();
@@ -295,7 +307,11 @@ export class ModbusLink {
     if (this.connecting) await this.connecting;
   }
 
-  private async run<T>(unitId: number, limitMs: number, op: (client: ModbusClientPort) => Promise<T>): Promise<T> {
+  private async run<T>(
+    unitId: number,
+    limitMs: number,
+    op: (client: ModbusClientPort) => Promise<T>,
+  ): Promise<T> {
     if (!this.isUp || !this.stream) {
       throw new ModbusError({ kind: 'link-down', text: this.lastReason });
     }
@@ -419,6 +435,7 @@ export class ModbusLink {
     this.state = 'up';
     this.silentInARow = 0;
     this.lastReason = 'connected';
+    this.loggedWhy = undefined;
     this.newStream(conn);
     this.log.info(`modbus: link to ${this.where} is up`);
     this.emit({ up: true });
@@ -436,9 +453,12 @@ export class ModbusLink {
     this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_MAX_MS);
     this.nextAttemptAtMs = this.clock.now() + wait;
     this.state = 'down';
+    // One log line per new reason, not one per attempt: an outage of hours at one attempt per
+    // RECONNECT_MAX_MS would otherwise fill the log. Health carries the live retry schedule.
+    if (why !== this.loggedWhy) this.log.warn(`modbus: ${this.where}: ${why}; retrying with back-off`);
+    this.loggedWhy = why;
     this.lastWhy = short;
     this.lastReason = `${why}; next attempt in ${wait} ms`;
-    this.log.warn(`modbus: ${this.where}: ${this.lastReason}`);
     this.emit({ up: false, reason: this.lastReason });
   }
 

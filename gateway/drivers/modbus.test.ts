@@ -10,7 +10,7 @@ import { RealClock } from '../clock.js';
 import { BoardConfigError, type DriverContext, type IoDevice } from './io.js';
 import { modbusRtu, modbusTcp, runs, spans } from './modbus.js';
 import { RECONNECT_MAX_MS } from './modbus-link.js';
-import { ModbusSlave, ptyPair } from '../../test/modbus/peers.js';
+import { ModbusSlave, PtyPair } from '../../test/modbus/peers.js';
 
 const clock = new RealClock();
 
@@ -19,7 +19,11 @@ function context(): DriverContext & { lines: string[] } {
   return {
     clock,
     lines,
-    log: { info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) },
+    log: {
+      info: (m) => lines.push(`info ${m}`),
+      warn: (m) => lines.push(`warn ${m}`),
+      error: (m) => lines.push(`error ${m}`),
+    },
     openI2c: () => Promise.reject(new Error('no I2C here')),
     services: new Map(),
   };
@@ -32,9 +36,9 @@ async function opened(t: TestContext, device: IoDevice): Promise<IoDevice> {
   return device;
 }
 
-function tcpDevice(id: string, port: number, extra: Record<string, unknown> = {}): IoDevice {
+function tcpDevice(id: string, port: number, extra: Record<string, unknown> = {}, ctx = context()): IoDevice {
   const config = modbusTcp.parseConfig({ host: '127.0.0.1', port, unitId: 1, ...extra }, `devices.${id}`);
-  return modbusTcp.create(id, config, context());
+  return modbusTcp.create(id, config, ctx);
 }
 
 /** Polls `cond` every 10 ms until it holds or `ms` pass; returns how long it took. */
@@ -73,33 +77,58 @@ describe('modbus config and channels (no peers)', () => {
       name: 'BoardConfigError',
       message: /devices\.io1\.tiemoutMs: unknown key/,
     });
-    assert.throws(() => modbusTcp.parseConfig({ host: 'x', unitId: 1, pressure: { scale: 0 } }, 'devices.io1'), {
-      message: /devices\.io1\.pressure\.scale: must be a non-zero number/,
-    });
-    const r = modbusRtu.parseConfig({ path: '/dev/ttyUSB0', baudRate: 19200, parity: 'even', unitId: 3 }, 'devices.bus');
+    assert.throws(
+      () => modbusTcp.parseConfig({ host: 'x', unitId: 1, pressure: { scale: 0 } }, 'devices.io1'),
+      {
+        message: /devices\.io1\.pressure\.scale: must be a non-zero number/,
+      },
+    );
+    const r = modbusRtu.parseConfig(
+      { path: '/dev/ttyUSB0', baudRate: 19200, parity: 'even', unitId: 3 },
+      'devices.bus',
+    );
     assert.deepEqual([r.dataBits, r.stopBits, r.timeoutMs], [8, 1, 200]);
-    assert.throws(() => modbusRtu.parseConfig({ path: '/dev/x', baudRate: 9600, parity: 'E', unitId: 1 }, 'devices.bus'), {
-      message: /devices\.bus\.parity: must be one of none, even, odd/,
-    });
-    assert.throws(() => modbusRtu.parseConfig({ path: '/dev/x', baudRate: 9600, parity: 'none', unitId: 0 }, 'devices.bus'), {
-      message: /devices\.bus\.unitId/,
-    });
+    assert.throws(
+      () => modbusRtu.parseConfig({ path: '/dev/x', baudRate: 9600, parity: 'E', unitId: 1 }, 'devices.bus'),
+      {
+        message: /devices\.bus\.parity: must be one of none, even, odd/,
+      },
+    );
+    assert.throws(
+      () =>
+        modbusRtu.parseConfig({ path: '/dev/x', baudRate: 9600, parity: 'none', unitId: 0 }, 'devices.bus'),
+      {
+        message: /devices\.bus\.unitId/,
+      },
+    );
   });
 
   test('checkChannel explains the syntax; channelKey makes pwm hr:N and pressure hr:N clash', () => {
-    const c = modbusTcp.parseConfig({ host: 'x', unitId: 1, pressure: { scale: 0.1 }, pwmFullScale: 1000 }, 'd');
+    const c = modbusTcp.parseConfig(
+      { host: 'x', unitId: 1, pressure: { scale: 0.1 }, pwmFullScale: 1000 },
+      'd',
+    );
     assert.equal(modbusTcp.checkChannel('digital-out', 'coil:7', c), undefined);
     assert.equal(modbusTcp.checkChannel('digital-in', ' DI:3 ', c), undefined);
     assert.equal(modbusTcp.checkChannel('pressure-in', 'ir:0', c), undefined);
     assert.equal(modbusTcp.checkChannel('pressure-in', 'hr:4', c), undefined);
     assert.equal(modbusTcp.checkChannel('pwm-out', 'hr:5', c), undefined);
-    assert.match(modbusTcp.checkChannel('digital-out', 'di:7', c) ?? '', /wrong table: digital-out channels are "coil:N"/);
+    assert.match(
+      modbusTcp.checkChannel('digital-out', 'di:7', c) ?? '',
+      /wrong table: digital-out channels are "coil:N"/,
+    );
     assert.match(modbusTcp.checkChannel('digital-out', '7', c) ?? '', /not a Modbus channel/);
     assert.match(modbusTcp.checkChannel('digital-out', 'coil:65536', c) ?? '', /not a Modbus channel/);
     const bare = modbusTcp.parseConfig({ host: 'x', unitId: 1 }, 'd');
-    assert.match(modbusTcp.checkChannel('pressure-in', 'ir:0', bare) ?? '', /needs the device's "pressure" scaling/);
+    assert.match(
+      modbusTcp.checkChannel('pressure-in', 'ir:0', bare) ?? '',
+      /needs the device's "pressure" scaling/,
+    );
     assert.match(modbusTcp.checkChannel('pwm-out', 'hr:0', bare) ?? '', /needs the device's "pwmFullScale"/);
-    assert.equal(modbusTcp.channelKey?.('pwm-out', 'HR:05', c), modbusTcp.channelKey?.('pressure-in', 'hr:5', c));
+    assert.equal(
+      modbusTcp.channelKey?.('pwm-out', 'HR:05', c),
+      modbusTcp.channelKey?.('pressure-in', 'hr:5', c),
+    );
     const device = modbusTcp.create('io1', bare, context());
     assert.throws(() => device.pressureInput('ir:0'), BoardConfigError);
   });
@@ -119,16 +148,33 @@ describe('modbus config and channels (no peers)', () => {
       { start: 2, count: 1 },
     ]);
   });
-
-  test('open() names the device and the refusal when nothing listens', async () => {
-    const port = await closedPort();
-    const device = tcpDevice('io1', port);
-    await assert.rejects(device.open(), /modbus-tcp device io1: cannot connect to 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
-    assert.equal(device.health().state, 'offline');
-  });
 });
 
 describe('modbus-tcp against pymodbus', () => {
+  test('open() with nothing listening names the device and the refusal; the module comes online by itself later', async (t) => {
+    const port = await closedPort();
+    const io = tcpDevice('io1', port, { pressure: { scale: 1 } });
+    const p = io.pressureInput('ir:0');
+    t.after(() => io.close());
+    await assert.rejects(
+      io.open(),
+      /modbus-tcp device io1: cannot connect to 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
+    );
+    assert.equal(io.health().state, 'offline');
+    assert.match(io.health().message ?? '', /cannot connect \(ECONNREFUSED\); next attempt in \d+ ms/);
+    const took = await timed(() => io.sample());
+    assert.ok(took < 20, `sample() while nothing listens: ${took} ms`);
+    assert.equal(p.read().health, 'error');
+
+    const slave = await ModbusSlave.start(t, ['tcp', '127.0.0.1', String(port)]);
+    await slave.set('ir', 0, [5]);
+    await waitFor('health ok once the module is there', RECONNECT_MAX_MS + 2000, async () => {
+      await io.sample();
+      return io.health().state === 'ok';
+    });
+    assert.equal(p.read().mmHg, 5);
+  });
+
   test('batched reads and writes reach the independent slave, scaled to mmHg', async (t) => {
     const slave = await ModbusSlave.start(t, ['tcp', '127.0.0.1', '0']);
     await slave.set('di', 0, [1, 0, 1, 1]);
@@ -153,7 +199,11 @@ describe('modbus-tcp against pymodbus', () => {
     await slave.trace(); // forget the probe in open()
 
     await io.sample();
-    assert.deepEqual(await slave.trace(), ['2:0:4', '4:2:6', '3:10:1'], 'one request per table, spanning the addresses in use');
+    assert.deepEqual(
+      await slave.trace(),
+      ['2:0:4', '4:2:6', '3:10:1'],
+      'one request per table, spanning the addresses in use',
+    );
     assert.deepEqual(
       inputs.map((i) => i.value),
       [true, false, true, true],
@@ -171,12 +221,20 @@ describe('modbus-tcp against pymodbus', () => {
     pumps[0]?.set(0.25);
     pumps[1]?.set(1.5); // clamped to 1
     await io.flush();
-    assert.deepEqual(await slave.trace(), ['15:0:4', '15:5:1', '16:20:2'], 'FC15 per run of consecutive coils, one FC16');
+    assert.deepEqual(
+      await slave.trace(),
+      ['15:0:4', '15:5:1', '16:20:2'],
+      'FC15 per run of consecutive coils, one FC16',
+    );
     assert.deepEqual(await slave.get('co', 0, 7), [1, 0, 1, 1, 1, 1, 0]);
     assert.deepEqual(await slave.get('hr', 20, 2), [250, 1000]);
 
     await io.safe();
-    assert.deepEqual(await slave.get('co', 0, 7), [0, 0, 0, 0, 1, 0, 0], 'safe() clears our coils, leaves coil 4');
+    assert.deepEqual(
+      await slave.get('co', 0, 7),
+      [0, 0, 0, 0, 1, 0, 0],
+      'safe() clears our coils, leaves coil 4',
+    );
     assert.deepEqual(await slave.get('hr', 20, 2), [0, 0]);
     assert.equal(io.health().state, 'ok');
     assert.equal(io.health().errors, 0);
@@ -203,6 +261,7 @@ describe('modbus-tcp against pymodbus', () => {
     const slave = await ModbusSlave.start(t, ['tcp', '127.0.0.1', '0']);
     const bad = tcpDevice('bad', slave.port, { pressure: { scale: 1 } });
     bad.pressureInput('ir:150');
+    t.after(() => bad.close());
     await assert.rejects(
       bad.open(),
       /modbus-tcp device bad: unit 1 at 127\.0\.0\.1:\d+ refused read ir:150 \(FC04 start 150, count 1\): illegal data address \(exception 2\)/,
@@ -214,7 +273,10 @@ describe('modbus-tcp against pymodbus', () => {
     const late = io.pressureInput('hr:120'); // asked for after open(), so the probe did not see it
     await io.sample();
     assert.equal(io.health().state, 'degraded');
-    assert.match(io.health().message ?? '', /refused read hr:120 \(FC03 start 120, count 1\): illegal data address \(exception 2\)/);
+    assert.match(
+      io.health().message ?? '',
+      /refused read hr:120 \(FC03 start 120, count 1\): illegal data address \(exception 2\)/,
+    );
     assert.equal(late.read().health, 'error');
     assert.equal(good.read().health, 'ok', 'the other table was still read');
     assert.equal(good.read().mmHg, 42);
@@ -228,10 +290,15 @@ describe('modbus-tcp against pymodbus', () => {
     const timeoutMs = 100;
     const probeFails = tcpDevice('u9', slave.port, { unitId: 9, timeoutMs, pressure: { scale: 1 } });
     probeFails.pressureInput('ir:0');
+    t.after(() => probeFails.close()); // a failed open() keeps retrying until close()
     const rejected = await timed(() =>
-      assert.rejects(probeFails.open(), /modbus-tcp device u9: no answer from 127\.0\.0\.1:\d+ unit 9 within 100 ms/),
+      assert.rejects(
+        probeFails.open(),
+        /modbus-tcp device u9: no answer from 127\.0\.0\.1:\d+ unit 9 for \d+ ms \(timeout on read ir:0 \(FC04 start 0, count 1\)\); next try in 100 ms/,
+      ),
     );
     assert.ok(rejected < timeoutMs + 300, `open() took ${rejected} ms`);
+    assert.equal(probeFails.health().state, 'offline');
 
     const u1 = await opened(t, tcpDevice('u1', slave.port, { timeoutMs, pressure: { scale: 1 } }));
     const u9 = await opened(t, tcpDevice('u9', slave.port, { unitId: 9, timeoutMs, pressure: { scale: 1 } }));
@@ -241,7 +308,10 @@ describe('modbus-tcp against pymodbus', () => {
     const took = await timed(() => u9.sample());
     assert.ok(took >= timeoutMs - 5 && took < timeoutMs + 300, `timed-out sample took ${took} ms`);
     assert.equal(u9.health().state, 'degraded');
-    assert.match(u9.health().message ?? '', /no answer from 127\.0\.0\.1:\d+ unit 9 within 100 ms to read ir:0/);
+    assert.match(
+      u9.health().message ?? '',
+      /no answer from 127\.0\.0\.1:\d+ unit 9 within 100 ms to read ir:0/,
+    );
     assert.equal(p9.read().health, 'error');
 
     await u1.sample();
@@ -266,7 +336,8 @@ describe('modbus-tcp against pymodbus', () => {
     const port = slave.port;
     await slave.set('ir', 0, [100]);
     const timeoutMs = 100;
-    const io = await opened(t, tcpDevice('io1', port, { timeoutMs, pressure: { scale: 1 } }));
+    const ctx = context();
+    const io = await opened(t, tcpDevice('io1', port, { timeoutMs, pressure: { scale: 1 } }, ctx));
     const valve = io.digitalOutput('coil:0');
     const p = io.pressureInput('ir:0');
 
@@ -298,7 +369,10 @@ describe('modbus-tcp against pymodbus', () => {
     const killedAt = clock.now();
     slowest = 0;
     const toOffline = await waitFor('health offline', 1000, () => io.health().state === 'offline');
-    assert.match(io.health().message ?? '', new RegExp(`no answer from 127\\.0\\.0\\.1:${port} unit 1 for \\d+ ms`));
+    assert.match(
+      io.health().message ?? '',
+      new RegExp(`no answer from 127\\.0\\.0\\.1:${port} unit 1 for \\d+ ms`),
+    );
     assert.equal(p.read().health, 'error');
     const ticksBefore = ticks;
     await clock.sleep(400);
@@ -314,6 +388,11 @@ describe('modbus-tcp against pymodbus', () => {
     await waitFor('values flow again', 1000, () => p.read().mmHg === 321);
     await waitFor('outputs flow again', 1000, async () => (await slave.get('co', 0, 1))[0] === 1);
     assert.ok(slowest < timeoutMs + 150, `slowest tick overall: ${slowest} ms`);
+    // One warning per new reason, not one per reconnect attempt.
+    const warnings = ctx.lines.filter((l) => l.startsWith('warn'));
+    // FIN if the slave died between requests, RST if a request was in flight.
+    assert.match(warnings[0] ?? '', /link lost \((closed by the peer|ECONNRESET)\)/);
+    assert.ok(warnings.length <= 3, warnings.join('\n'));
     t.diagnostic(
       `offline ${toOffline.toFixed(0)} ms after the kill; ok ${toOk.toFixed(0)} ms after the restart; slowest tick ${slowest.toFixed(1)} ms; down ${(restartedAt - killedAt).toFixed(0)} ms`,
     );
@@ -345,7 +424,10 @@ describe('modbus-tcp against pymodbus', () => {
 
     slave.freeze();
     const toOffline = await waitFor('health offline', 1500, () => io.health().state === 'offline');
-    assert.match(io.health().message ?? '', /no answer from 127\.0\.0\.1:\d+ unit 1 for \d+ ms \(timeout on /);
+    assert.match(
+      io.health().message ?? '',
+      /no answer from 127\.0\.0\.1:\d+ unit 1 for \d+ ms \(timeout on /,
+    );
     assert.equal(p.read().health, 'error');
     await clock.sleep(600);
     assert.ok(slowest < timeoutMs + 150, `slowest sample()/flush() while hung: ${slowest} ms`);
@@ -354,13 +436,15 @@ describe('modbus-tcp against pymodbus', () => {
     await slave.set('ir', 0, [66]);
     const toOk = await waitFor('health ok again', RECONNECT_MAX_MS + 2000, () => io.health().state === 'ok');
     await waitFor('values flow again', 1000, () => p.read().mmHg === 66);
-    t.diagnostic(`offline ${toOffline.toFixed(0)} ms after SIGSTOP; ok ${toOk.toFixed(0)} ms after SIGCONT; slowest call ${slowest.toFixed(1)} ms`);
+    t.diagnostic(
+      `offline ${toOffline.toFixed(0)} ms after SIGSTOP; ok ${toOk.toFixed(0)} ms after SIGCONT; slowest call ${slowest.toFixed(1)} ms`,
+    );
   });
 });
 
 describe('modbus-rtu against pymodbus over a socat pty pair', () => {
   test('reads, writes, an unknown unit times out and the bus keeps working', async (t) => {
-    const { a, b } = await ptyPair(t);
+    const { a, b } = await PtyPair.start(t);
     const baudRate = 115200;
     const slave = await ModbusSlave.start(t, ['rtu', b, String(baudRate)]);
     await slave.set('di', 2, [1]);
@@ -389,7 +473,10 @@ describe('modbus-rtu against pymodbus over a socat pty pair', () => {
     const p9 = u9.pressureInput('ir:3');
     const took = await timed(() => u9.sample());
     assert.equal(u9.health().state, 'degraded');
-    assert.match(u9.health().message ?? '', new RegExp(`no answer from ${a.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} unit 9 within 100 ms`));
+    assert.match(
+      u9.health().message ?? '',
+      new RegExp(`no answer from ${a.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} unit 9 within 100 ms`),
+    );
     assert.equal(p9.read().health, 'error');
     assert.ok(took < 100 + 50 + 200, `timeout took ${took} ms`);
 
@@ -398,7 +485,50 @@ describe('modbus-rtu against pymodbus over a socat pty pair', () => {
     assert.equal(io.health().state, 'ok');
     assert.equal(p.read().mmHg, 260);
 
+    // The board samples and flushes every device at once; on one bus they must take turns.
+    await slave.set('ir', 3, [2700]);
+    valves[0]?.set(true);
+    await Promise.all([u9.sample(), io.sample(), io.flush(), u9.flush()]);
+    assert.equal(io.health().state, 'ok');
+    assert.equal(p.read().mmHg, 270);
+    assert.deepEqual(await slave.get('co', 0, 2), [1, 1]);
+
     const clash = modbusRtu.create('clash', { ...config(2), baudRate: 9600 }, context());
     await assert.rejects(clash.open(), /modbus-rtu device clash: .* is already open at 115200 8N1/);
+  });
+
+  test('the adapter vanishes (socat killed): offline at once, reopened by itself when it is back', async (t) => {
+    const cable = await PtyPair.start(t);
+    const baudRate = 115200;
+    let slave = await ModbusSlave.start(t, ['rtu', cable.b, String(baudRate)]);
+    await slave.set('ir', 0, [10]);
+    const config = modbusRtu.parseConfig(
+      { path: cable.a, baudRate, parity: 'none', unitId: 1, timeoutMs: 100, pressure: { scale: 1 } },
+      'devices.bus',
+    );
+    const io = await opened(t, modbusRtu.create('bus', config, context()));
+    const p = io.pressureInput('ir:0');
+    await io.sample();
+    assert.equal(p.read().mmHg, 10);
+
+    await slave.kill();
+    await cable.unplug();
+    await waitFor('health offline', 1000, async () => {
+      const took = await timed(() => io.sample());
+      assert.ok(took < 100 + 150, `sample() took ${took} ms`);
+      return io.health().state === 'offline';
+    });
+    assert.match(io.health().message ?? '', /no answer from .*ttyA unit 1 for \d+ ms/);
+    const slowest = Math.max(...(await Promise.all([0, 1, 2].map(() => timed(() => io.sample())))));
+    assert.ok(slowest < 20, `sample() while the port is gone: ${slowest} ms`);
+
+    await cable.plug();
+    slave = await ModbusSlave.start(t, ['rtu', cable.b, String(baudRate)]);
+    await slave.set('ir', 0, [20]);
+    await waitFor('health ok again', RECONNECT_MAX_MS + 2000, async () => {
+      await io.sample();
+      return io.health().state === 'ok';
+    });
+    assert.equal(p.read().mmHg, 20);
   });
 });

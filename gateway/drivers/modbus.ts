@@ -28,11 +28,18 @@
  * last looked, and forcing gaps off could switch off somebody else's output.
  *
  * Health: `offline` while the link is down or the unit has not answered UNIT_OFFLINE_AFTER_SILENT
- * requests in a row ("no answer from 127.0.0.1:1502 unit 1 for 612 ms: …"); `degraded` for one
- * missed answer or a Modbus exception ("unit 1 at … refused read ir:0..ir:100 (FC04 start 0,
+ * requests in a row ("no answer from 127.0.0.1:1502 unit 1 for 612 ms: …"); `degraded` for fewer
+ * missed answers or a Modbus exception ("unit 1 at … refused read ir:0..ir:100 (FC04 start 0,
  * count 101): illegal data address (exception 2)"). While offline, sample() and flush() return at
  * once without touching the bus: the link reconnects with back-off in the background and a silent
- * unit is re-probed with back-off, so a dead module costs the tick at most one timeout.
+ * unit is re-probed with back-off, so a dead module costs a call at most one timeout. sample()
+ * stops at the first silence, so it never waits for more than one timeout either.
+ *
+ * open() connects and reads every channel in use once. When that fails it rejects, naming the
+ * device and the register or the connect error, but keeps retrying in the background like after a
+ * dropped link, so a module powered up after the gateway comes online by itself.
+ *
+ * Time: sockets and jsmodbus's timeouts run in real time, so these drivers need the RealClock.
  */
 import Type from 'typebox';
 import { checkSchema } from '../config-check.js';
@@ -222,7 +229,11 @@ function parseAddress(channel: string): Address | undefined {
   return { table: m[1] as Table, address };
 }
 
-function checkModbusChannel(kind: ChannelKind, channel: string, config: ModbusCommonConfig): string | undefined {
+function checkModbusChannel(
+  kind: ChannelKind,
+  channel: string,
+  config: ModbusCommonConfig,
+): string | undefined {
   const a = parseAddress(channel);
   const syntax = `${kind} channels are ${SYNTAX[kind]}, N the zero-based address 0..${MAX_ADDRESS} (coil 00001 in a manual is "coil:0")`;
   if (!a) return `"${channel}" is not a Modbus channel: ${syntax}`;
@@ -266,7 +277,8 @@ export function runs(addresses: readonly number[], max: number): { start: number
 }
 
 function spanLabel(verb: string, table: Table, fc: string, s: { start: number; count: number }): string {
-  const range = s.count === 1 ? `${table}:${s.start}` : `${table}:${s.start}..${table}:${s.start + s.count - 1}`;
+  const range =
+    s.count === 1 ? `${table}:${s.start}` : `${table}:${s.start}..${table}:${s.start + s.count - 1}`;
   return `${verb} ${range} (${fc} start ${s.start}, count ${s.count})`;
 }
 
@@ -280,7 +292,10 @@ class ModbusDevice implements IoDevice {
   private readonly coils = new Map<number, StagedDigitalOutput>();
   private readonly pwms = new Map<number, StagedPwmOutput>();
   private readonly inputs = new Map<number, DebouncedInput>();
-  private readonly pressures = new Map<string, { table: 'ir' | 'hr'; address: number; input: CalibratedPressureInput }>();
+  private readonly pressures = new Map<
+    string,
+    { table: 'ir' | 'hr'; address: number; input: CalibratedPressureInput }
+  >();
 
   private link: ModbusLink | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -314,16 +329,25 @@ class ModbusDevice implements IoDevice {
     return this.tracker.get();
   }
 
+  /**
+   * Connects and reads every channel in use once, so a wrong address or unit id fails here with
+   * its name instead of as a fault in the middle of a session. On failure it rejects (the board
+   * logs why) but keeps the link: like after a dropped link, sample()/flush() retry with back-off,
+   * so a module switched on after the gateway comes online by itself. close() lets go either way.
+   */
   async open(): Promise<void> {
-    if (this.link) return;
     const fail = (why: string) => new Error(`${this.type} device ${this.id}: ${why}`);
-    let link: ModbusLink;
-    try {
-      link = acquireLink(this.spec, this.ctx.clock, this.ctx.log);
-    } catch (err) {
-      throw fail(err instanceof Error ? err.message : String(err));
+    let link = this.link;
+    if (!link) {
+      try {
+        link = acquireLink(this.spec, this.ctx.clock, this.ctx.log);
+      } catch (err) {
+        this.tracker.fail(err instanceof Error ? err.message : String(err), 'offline');
+        throw fail(err instanceof Error ? err.message : String(err));
+      }
+      this.link = link;
+      this.unsubscribe = link.onChange((e) => this.onLink(e));
     }
-    this.link = link;
     // Nothing from an earlier open() carries over.
     this.problems.clear();
     this.silentInARow = 0;
@@ -332,26 +356,20 @@ class ModbusDevice implements IoDevice {
     this.lastSampleAtMs = Number.NEGATIVE_INFINITY;
     this.lastWritten = undefined;
     this.lastAnswerAtMs = this.ctx.clock.now();
-    this.unsubscribe = link.onChange((e) => this.onLink(e));
     try {
       await link.connectNow();
     } catch (err) {
-      await this.release();
+      // Health already says so, with the retry schedule (the link's down event).
       const why = err instanceof Error ? err.message : String(err);
-      const problem = `${this.spec.kind === 'tcp' ? 'cannot connect to' : 'cannot open'} ${this.spec.where} (${why})`;
-      this.tracker.fail(problem, 'offline');
-      throw fail(problem);
+      throw fail(
+        `${this.spec.kind === 'tcp' ? 'cannot connect to' : 'cannot open'} ${this.spec.where} (${why})`,
+      );
     }
-    // Connected: from here on failures are the unit's, reported against a working link.
-    this.tracker.ok();
-    // Read every channel in use once, so a wrong address or unit id fails here with its name
-    // instead of as a fault in the middle of a session.
+    // Health is still 'offline' from before open(), so a silent unit stays offline (with a retry
+    // back-off) rather than counting as one missed answer of a working unit.
     const problem = await this.probe(link);
-    if (problem) {
-      await this.release();
-      this.tracker.fail(problem, 'offline');
-      throw fail(problem);
-    }
+    if (problem) throw fail(problem);
+    this.settled();
   }
 
   async sample(): Promise<void> {
@@ -377,7 +395,9 @@ class ModbusDevice implements IoDevice {
     try {
       await this.flushNow(true);
     } catch (err) {
-      this.tracker.fail(`internal error while writing the safe state: ${err instanceof Error ? err.message : String(err)}`);
+      this.tracker.fail(
+        `internal error while writing the safe state: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 
@@ -397,7 +417,8 @@ class ModbusDevice implements IoDevice {
   digitalInput(channel: string): DigitalInput {
     const a = this.address('digital-in', channel);
     let input = this.inputs.get(a);
-    if (!input) this.inputs.set(a, (input = new DebouncedInput(`${this.id}:di:${a}`, this.config.debounceMs)));
+    if (!input)
+      this.inputs.set(a, (input = new DebouncedInput(`${this.id}:di:${a}`, this.config.debounceMs)));
     return input;
   }
 
@@ -424,7 +445,8 @@ class ModbusDevice implements IoDevice {
   private address(kind: ChannelKind, channel: string): number {
     const problem = checkModbusChannel(kind, channel, this.config);
     const a = parseAddress(channel);
-    if (problem || !a) throw new BoardConfigError(`devices.${this.id}`, problem ?? `bad channel "${channel}"`);
+    if (problem || !a)
+      throw new BoardConfigError(`devices.${this.id}`, problem ?? `bad channel "${channel}"`);
     return a.address;
   }
 
@@ -538,8 +560,11 @@ class ModbusDevice implements IoDevice {
       if (!out.ok) return this.tracker.get().message;
     }
     for (const s of spans([...this.pwms.keys(), ...hr], MAX_READ_REGISTERS)) {
-      const out = await this.call(link, spanLabel('read', 'hr', 'FC03', s), readRegistersBytes(s.count), (c) =>
-        c.readHoldingRegisters(s.start, s.count),
+      const out = await this.call(
+        link,
+        spanLabel('read', 'hr', 'FC03', s),
+        readRegistersBytes(s.count),
+        (c) => c.readHoldingRegisters(s.start, s.count),
       );
       if (!out.ok) return this.tracker.get().message;
     }
@@ -556,7 +581,8 @@ class ModbusDevice implements IoDevice {
     const now = this.ctx.clock.now();
     if (now - this.lastSampleAtMs < this.pollPeriodMs) {
       for (const p of this.pressures.values()) {
-        if (p.input.read().health !== 'error') p.input.stale(`not polled this tick (pollHz ${this.config.pollHz})`);
+        if (p.input.read().health !== 'error')
+          p.input.stale(`not polled this tick (pollHz ${this.config.pollHz})`);
       }
       return;
     }
@@ -607,7 +633,9 @@ class ModbusDevice implements IoDevice {
         let at = 0;
         const out = await this.call(link, label, readRegistersBytes(s.count), (c) => {
           at = clock.now();
-          return table === 'ir' ? c.readInputRegisters(s.start, s.count) : c.readHoldingRegisters(s.start, s.count);
+          return table === 'ir'
+            ? c.readInputRegisters(s.start, s.count)
+            : c.readHoldingRegisters(s.start, s.count);
         });
         const inSpan = channels.filter((p) => p.address >= s.start && p.address < s.start + s.count);
         if (!out.ok) {
