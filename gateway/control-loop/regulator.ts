@@ -26,8 +26,8 @@ export interface ZoneDrive {
 export const SLOW_BAND_MMHG = 12;
 /** Slowest useful duty: the simulated and typical diaphragm pumps stall below ~25 % (§7). */
 export const MIN_FILL_DUTY = 0.35;
-/** Top-ups refill gently, so a hold does not overshoot. */
-export const TOP_UP_DUTY = 0.4;
+/** Least duty for a top-up: gentle, so a hold does not overshoot, but well above the pump's stall. */
+export const TOP_UP_DUTY = 0.5;
 /** Holding: refill when this far below the target, bleed when this far above. */
 export const HOLD_LOW_MMHG = 1.5;
 export const HOLD_HIGH_MMHG = 3;
@@ -55,6 +55,8 @@ export class ZoneRegulator {
   private lastMs: number | undefined;
   private lastCommand: ZoneCommandKind = 'vent';
   private overshoots: number[] = [];
+  /** Whether the station let this zone's inlet open last tick (see Station's arbitration). */
+  private granted = true;
 
   /** True once the zone has reached its current fill target (the sequencer's feedback). */
   reached = false;
@@ -132,7 +134,8 @@ export class ZoneRegulator {
 
     // Holding at target: gentle top-ups below the band, short bleeds above it.
     this.holdMs += dt;
-    if (this.topUp) this.topUpMs += dt;
+    // Only time the inlet was really open counts as topping up: waiting for the pump is not a leak.
+    if (this.topUp && this.granted) this.topUpMs += dt;
     if (this.topUp ? pressure >= targetMmHg - this.lead / 2 : pressure < targetMmHg - HOLD_LOW_MMHG) {
       this.topUp = !this.topUp;
     }
@@ -141,8 +144,23 @@ export class ZoneRegulator {
     return {
       inlet: this.topUp,
       exhaust: !this.bleed,
-      pumpDemand: this.topUp ? TOP_UP_DUTY : 0,
+      pumpDemand: this.topUp ? Math.max(TOP_UP_DUTY, fillDuty(targetMmHg - pressure)) : 0,
     };
+  }
+
+  /** The station's decision on this tick's inlet request. */
+  grant(granted: boolean): void {
+    this.granted = granted;
+  }
+
+  /**
+   * How urgently this zone wants its inlet. Top-ups go before fills: a top-up takes ~0.1 s and
+   * keeps a held zone at its set pressure, while a fill paused that long only ends that much
+   * later (the sequencer waits for "reached"). Among top-ups, the largest deficit first.
+   */
+  inletPriority(targetMmHg: number, pressure: number): number {
+    if (this.topUp) return 1e6 + (targetMmHg - pressure);
+    return this.filling ? 0 : Number.NEGATIVE_INFINITY;
   }
 
   private trackOvershoot(pressure: number, nowMs: number): void {

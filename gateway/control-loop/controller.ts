@@ -1,0 +1,461 @@
+/**
+ * The controller: owns every output of the board and runs the tick —
+ *
+ *   sample every device → board rules (e-stop, loop stall) → per-station supervisor → vent what
+ *   tripped → state machines and regulators stage outputs → gate (dead-head, safe state) →
+ *   heartbeat → flush every device → counters and frames.
+ *
+ * The supervisor sees every tick before any output is computed, so a trip vents in the same
+ * tick. Commands from clients (IPC) only change station state; outputs are staged only here.
+ */
+import type { Clock } from '../clock.js';
+import type { BoardIo } from '../board/open.js';
+import type { Simulation } from '../sim/from-board.js';
+import { isFaultKind, SimFaultError, type SimFault } from '../sim/faults.js';
+import { LIMITS } from '../limits.js';
+import {
+  CommandError,
+  PROTOCOL_VERSION,
+  type AlarmInfo,
+  type CommandName,
+  type Commands,
+  type ControllerInfo,
+  type EventName,
+  type Events,
+  type MaintenanceCounters,
+  type SessionReport,
+  type StartArgs,
+  type StationFrame,
+} from '../protocol.js';
+import { AlarmBook } from './alarms.js';
+import { Station } from './station.js';
+import { checkBoard, StationSupervisor, type Trip } from './supervisor.js';
+import type { LatenessStats } from './tick-loop.js';
+
+/** State frames per station at most this often (20 Hz), which is what a dashboard can show. */
+export const FRAME_INTERVAL_MS = 50;
+
+type Listener = <E extends EventName>(event: E, data: Events[E]) => void;
+
+interface Counters {
+  pumpRunMs: number;
+  pumpStarts: number;
+  inletCycles: number[];
+  exhaustCycles: number[];
+  trips: number;
+  lastPump: boolean;
+  lastInlet: boolean[];
+  lastExhaust: boolean[];
+}
+
+export interface ControllerOptions {
+  clock: Clock;
+  io: BoardIo;
+  sim?: Simulation;
+  version: string;
+  epochNow?: () => number;
+  /** Loop timing, from the tick loop that drives this controller. */
+  loopStats?: () => LatenessStats;
+}
+
+export class Controller {
+  readonly stations: Station[];
+  private readonly supervisors: StationSupervisor[];
+  private readonly alarms: AlarmBook;
+  private readonly counters: Counters[];
+  private readonly listeners = new Set<Listener>();
+  private readonly epochNow: () => number;
+  private heartbeat = false;
+  private lastFrameMs = Number.NEGATIVE_INFINITY;
+  private lastTickMs: number | undefined;
+  private readonly startedAtEpochMs: number;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.epochNow = opts.epochNow ?? Date.now;
+    this.startedAtEpochMs = this.epochNow();
+    this.alarms = new AlarmBook(this.epochNow);
+    this.stations = opts.io.stations.map((s) => new Station(s, this.epochNow));
+    const now = opts.clock.now();
+    this.supervisors = this.stations.map((s) => new StationSupervisor(s.id, s.io.zones.length, now));
+    this.counters = this.stations.map((s) => {
+      const n = s.io.zones.length;
+      return {
+        pumpRunMs: 0,
+        pumpStarts: 0,
+        inletCycles: new Array<number>(n).fill(0),
+        exhaustCycles: new Array<number>(n).fill(0),
+        trips: 0,
+        lastPump: false,
+        lastInlet: new Array<boolean>(n).fill(false),
+        lastExhaust: new Array<boolean>(n).fill(false),
+      };
+    });
+  }
+
+  get periodMs(): number {
+    return 1000 / this.opts.io.board.loopRateHz;
+  }
+
+  onEvent(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit<E extends EventName>(event: E, data: Events[E]): void {
+    for (const l of this.listeners) {
+      try {
+        l(event, data);
+      } catch {
+        // A failing listener (a client) must never stop the control tick.
+      }
+    }
+  }
+
+  /** One control tick. `latenessMs` is how late the tick loop started it. */
+  async tick(latenessMs = 0): Promise<void> {
+    const { io, clock } = this.opts;
+    await io.sampleAll();
+    const now = clock.now();
+    const dt = this.lastTickMs === undefined ? 0 : now - this.lastTickMs;
+    this.lastTickMs = now;
+
+    // Board-wide rules first: they vent every station.
+    const boardTrips = checkBoard({
+      estopPressed: io.estop?.value === true,
+      latenessMs,
+      periodMs: this.periodMs,
+    });
+    this.publish(this.alarms.update(null, boardTrips));
+    const boardVent = boardTrips.find((t) => t.vent);
+
+    const health = io.health();
+    this.stations.forEach((st, i) => {
+      const down = st.io.devices.find((d) => health[d.id]?.state === 'offline');
+      const trips = (this.supervisors[i] as StationSupervisor).check({
+        nowMs: now,
+        zones: st.observe(),
+        pumpOn: st.pumpDuty > 0,
+        ceilingMmHg: st.io.spec.ceilingMmHg,
+        sessionElapsedMs: st.sessionElapsedMs(now),
+        sessionMaxMs: st.sessionMaxMs(),
+        linkDown: down ? `${down.id}: ${health[down.id]?.message ?? 'offline'}` : null,
+      });
+      const change = this.alarms.update(st.id, trips);
+      this.publish(change);
+      const vent: Trip | undefined = trips.find((t) => t.vent) ?? boardVent;
+      if (vent) {
+        if (change.raised.some((a) => a.latched)) (this.counters[i] as Counters).trips++;
+        const report = st.trip(now, vent.reason);
+        if (report) this.emit('session-ended', report);
+      }
+    });
+
+    for (const st of this.stations) {
+      const report = st.control(now);
+      if (report) this.emit('session-ended', report);
+      this.gate(st);
+    }
+
+    this.heartbeat = !this.heartbeat;
+    io.heartbeat?.set(this.heartbeat);
+    await io.flushAll();
+    this.count(dt);
+
+    if (now - this.lastFrameMs >= FRAME_INTERVAL_MS) {
+      this.lastFrameMs = now;
+      for (const f of this.frames()) this.emit('frame', f);
+    }
+  }
+
+  /**
+   * The last check on what is staged: a station that is not running is in the safe state, and
+   * the pump never runs with every inlet shut.
+   */
+  private gate(st: Station): void {
+    if (st.state !== 'running') {
+      st.stageSafe();
+      return;
+    }
+    if (st.pumpDuty > 0 && !st.written.some((d) => d.inlet)) {
+      st.pumpDuty = 0;
+      st.stage();
+    }
+  }
+
+  private count(dt: number): void {
+    this.stations.forEach((st, i) => {
+      const c = this.counters[i] as Counters;
+      const pump = st.pumpDuty > 0;
+      if (pump) c.pumpRunMs += dt;
+      if (pump && !c.lastPump) c.pumpStarts++;
+      c.lastPump = pump;
+      st.written.forEach((d, z) => {
+        if (d.inlet && !c.lastInlet[z]) c.inletCycles[z] = (c.inletCycles[z] ?? 0) + 1;
+        if (d.exhaust && !c.lastExhaust[z]) c.exhaustCycles[z] = (c.exhaustCycles[z] ?? 0) + 1;
+        c.lastInlet[z] = d.inlet;
+        c.lastExhaust[z] = d.exhaust;
+      });
+    });
+  }
+
+  private publish(change: { raised: AlarmInfo[]; cleared: AlarmInfo[] }): void {
+    for (const a of change.raised) this.emit('alarm-raised', a);
+    for (const a of change.cleared) this.emit('alarm-cleared', a);
+  }
+
+  frames(): StationFrame[] {
+    const now = this.opts.clock.now();
+    const epoch = this.epochNow();
+    const health = this.opts.io.health();
+    return this.stations.map((st) => {
+      const s = st.sessionInfo;
+      const states = st.io.devices.map((d) => health[d.id]?.state ?? 'offline');
+      const newest = Math.max(...st.io.zones.map((z) => z.sensor.read().sampledAtMs));
+      const sampledAt = Number.isFinite(newest) ? newest : now;
+      return {
+        id: st.id,
+        name: st.io.spec.name,
+        garment: st.io.spec.garment,
+        state: st.state,
+        phase: st.phase(),
+        session: s
+          ? {
+              id: s.id,
+              programId: s.program.id,
+              programName: s.program.name,
+              programVersion: s.program.version,
+              cycle: s.last?.cycle ?? 1,
+              elapsedS: Math.round(st.elapsedMs(now) / 1000),
+              remainingS: Math.round(st.remainingMs(now) / 1000),
+            }
+          : null,
+        zones: st.io.zones.map((z, i) => {
+          const r = z.sensor.read();
+          return {
+            zone: i + 1,
+            pressureMmHg: r.health === 'error' || !Number.isFinite(r.mmHg) ? null : Math.round(r.mmHg * 10) / 10,
+            targetMmHg: st.targetNow(i),
+            sensor: r.health,
+            inlet: st.written[i]?.inlet ?? false,
+            exhaust: st.written[i]?.exhaust ?? false,
+          };
+        }),
+        pumpDuty: Math.round(st.pumpDuty * 100) / 100,
+        ceilingMmHg: st.io.spec.ceilingMmHg,
+        link: states.includes('offline') ? 'offline' : states.includes('degraded') ? 'degraded' : 'ok',
+        alarms: this.alarms.forStation(st.id),
+        sampledAtMs: sampledAt,
+        sampledAtEpochMs: Math.round(epoch - (now - sampledAt)),
+      };
+    });
+  }
+
+  private station(id: unknown): Station {
+    const st = this.stations.find((s) => s.id === id);
+    if (!st) {
+      throw new CommandError(
+        'not-found',
+        `no station "${String(id)}" (stations: ${this.stations.map((s) => s.id).join(', ')})`,
+      );
+    }
+    return st;
+  }
+
+  private frameOf(st: Station): StationFrame {
+    return this.frames().find((f) => f.id === st.id) as StationFrame;
+  }
+
+  counterReport(): MaintenanceCounters[] {
+    return this.stations.map((st, i) => {
+      const c = this.counters[i] as Counters;
+      return {
+        stationId: st.id,
+        pumpRunMs: Math.round(c.pumpRunMs),
+        pumpStarts: c.pumpStarts,
+        inletCycles: [...c.inletCycles],
+        exhaustCycles: [...c.exhaustCycles],
+        trips: c.trips,
+        leakDuty: st.regulators.map((r) => Math.round(r.topUpDuty * 1000) / 1000),
+      };
+    });
+  }
+
+  info(): ControllerInfo {
+    const s = this.opts.loopStats?.();
+    const health = this.opts.io.health();
+    return {
+      version: this.opts.version,
+      protocol: PROTOCOL_VERSION,
+      board: this.opts.io.board.name,
+      simulated: this.opts.sim !== undefined,
+      startedAtEpochMs: this.startedAtEpochMs,
+      loop: {
+        periodMs: this.periodMs,
+        latenessP50Ms: s?.p50Ms ?? 0,
+        latenessP99Ms: s?.p99Ms ?? 0,
+        latenessMaxMs: s?.maxMs ?? 0,
+        skippedTicks: s?.skipped ?? 0,
+      },
+      devices: Object.fromEntries(
+        this.opts.io.devices.map((d) => {
+          const h = health[d.id];
+          return [d.id, { type: d.type, state: h?.state ?? 'offline', ...(h?.message ? { message: h.message } : {}) }];
+        }),
+      ),
+    };
+  }
+
+  /** Runs a command from a client. Throws CommandError with a reason; a refused command changes nothing. */
+  async command<K extends CommandName>(cmd: K, args: Commands[K][0], _origin = 'local'): Promise<Commands[K][1]> {
+    const a = (args ?? {}) as Record<string, unknown>;
+    if (typeof a !== 'object' || Array.isArray(a)) throw new CommandError('bad-request', 'args must be an object');
+    const now = this.opts.clock.now();
+    type R = Commands[K][1];
+    switch (cmd as CommandName) {
+      case 'hello':
+        return this.info() as R;
+      case 'state': {
+        const frames = this.frames();
+        return (a.stationId === undefined ? frames : [this.frameOf(this.station(a.stationId))]) as R;
+      }
+      case 'config':
+        return { board: this.opts.io.board, limits: LIMITS } as R;
+      case 'start': {
+        const st = this.station(a.stationId);
+        if (typeof a.sessionId !== 'string' || a.sessionId.length === 0 || a.sessionId.length > 100) {
+          throw new CommandError('bad-request', 'sessionId must be a non-empty string of at most 100 characters');
+        }
+        if (typeof a.program !== 'object' || a.program === null) {
+          throw new CommandError('bad-request', 'program must be a program object');
+        }
+        for (const k of ['pressureMmHg', 'durationMin', 'clientCeilingMmHg'] as const) {
+          if (a[k] !== undefined && typeof a[k] !== 'number') throw new CommandError('bad-request', `${k} must be a number`);
+        }
+        if (a.skipZones !== undefined && !(Array.isArray(a.skipZones) && a.skipZones.every(Number.isInteger))) {
+          throw new CommandError('bad-request', 'skipZones must be a list of zone numbers');
+        }
+        const health = this.opts.io.health();
+        st.start(a as unknown as StartArgs, now, {
+          latched: this.alarms.latched(st.id) || this.alarms.latched(null),
+          linkOk: st.io.devices.every((d) => health[d.id]?.state !== 'offline'),
+        });
+        this.supervisors[this.stations.indexOf(st)]?.sessionStarted();
+        this.emit('session-started', { stationId: st.id, sessionId: String(a.sessionId) });
+        return this.frameOf(st) as R;
+      }
+      case 'pause': {
+        const st = this.station(a.stationId);
+        st.pause(now);
+        return this.frameOf(st) as R;
+      }
+      case 'resume': {
+        const st = this.station(a.stationId);
+        st.resume(now);
+        return this.frameOf(st) as R;
+      }
+      case 'stop': {
+        const targets = a.stationId === undefined ? this.stations : [this.station(a.stationId)];
+        const reason = typeof a.reason === 'string' && a.reason ? a.reason.slice(0, 200) : 'stopped';
+        for (const st of targets) {
+          const report = st.stop(now, reason);
+          st.stageSafe();
+          if (report) this.emit('session-ended', report);
+        }
+        // Stop does not wait for the next tick: the vent is written now.
+        await this.opts.io.flushAll();
+        const ids = new Set(targets.map((s) => s.id));
+        return this.frames().filter((f) => ids.has(f.id)) as R;
+      }
+      case 'acknowledge':
+        return this.acknowledge(a) as R;
+      case 'alarms':
+        return this.alarms.all() as R;
+      case 'counters':
+        return this.counterReport() as R;
+      case 'set-zero-offsets': {
+        const st = this.station(a.stationId);
+        const offsets = a.offsetsMmHg;
+        if (
+          !Array.isArray(offsets) ||
+          offsets.length !== st.io.zones.length ||
+          !offsets.every((o) => typeof o === 'number' && Number.isFinite(o) && Math.abs(o) <= 20)
+        ) {
+          throw new CommandError(
+            'bad-request',
+            `offsetsMmHg must list ${st.io.zones.length} numbers within ±20 mmHg, one per zone`,
+          );
+        }
+        st.io.zones.forEach((z, i) => z.sensor.setZeroOffset(offsets[i] as number));
+        return { stationId: st.id } as R;
+      }
+      case 'sim-inject':
+      case 'sim-clear':
+        return this.simFault(cmd === 'sim-inject', a) as R;
+      case 'self-test':
+        throw new CommandError('refused', 'self-tests are not available yet');
+      default:
+        throw new CommandError('unknown-command', `unknown command "${String(cmd)}"`);
+    }
+  }
+
+  private acknowledge(a: Record<string, unknown>): AlarmInfo[] {
+    const now = this.opts.clock.now();
+    if (a.stationId !== undefined) this.station(a.stationId);
+    const filter = {
+      ...(typeof a.stationId === 'string' ? { stationId: a.stationId } : {}),
+      ...(typeof a.alarmId === 'string' ? { alarmId: a.alarmId } : {}),
+    };
+    const { cleared, refused } = this.alarms.acknowledge(filter);
+    for (const x of cleared) this.emit('alarm-cleared', x);
+    for (const st of this.stations) {
+      if (st.state === 'fault' && !this.alarms.latched(st.id) && !this.alarms.latched(null)) st.clearFault(now);
+    }
+    if (cleared.length === 0 && refused.length > 0) {
+      throw new CommandError(
+        'refused',
+        `cannot acknowledge while the condition is still present: ${refused.map((r) => r.reason).join(' / ')}`,
+      );
+    }
+    return cleared;
+  }
+
+  private simFault(inject: boolean, a: Record<string, unknown>): Commands['sim-inject'][1] {
+    const sim = this.opts.sim;
+    if (!sim) throw new CommandError('refused', 'fault injection exists only on a simulated board');
+    const st = this.station(a.stationId);
+    const zone = a.zone;
+    if (zone !== undefined && !(Number.isInteger(zone) && (zone as number) >= 1 && (zone as number) <= st.io.zones.length)) {
+      throw new CommandError('bad-request', `zone must be 1..${st.io.zones.length}`);
+    }
+    try {
+      if (inject) {
+        if (!isFaultKind(a.kind)) throw new SimFaultError(`unknown fault kind ${JSON.stringify(a.kind)}`);
+        const fault = { kind: a.kind, ...(zone !== undefined ? { zone: (zone as number) - 1 } : {}) } as SimFault;
+        sim.inject(st.id, fault);
+      } else {
+        if (a.kind !== undefined && !isFaultKind(a.kind)) {
+          throw new SimFaultError(`unknown fault kind ${JSON.stringify(a.kind)}`);
+        }
+        sim.clear(st.id, a.kind as Parameters<Simulation['clear']>[1]);
+      }
+    } catch (e) {
+      if (e instanceof SimFaultError) throw new CommandError('bad-request', e.message);
+      throw e;
+    }
+    return { active: sim.world.faults(st.id).map((f) => ('zone' in f && f.zone !== undefined ? `${f.kind}@${f.zone + 1}` : f.kind)) };
+  }
+
+  /** Every output off, written now (shutdown, uncaught error). */
+  async ventAll(reason: string): Promise<SessionReport[]> {
+    const now = this.opts.clock.now();
+    const reports: SessionReport[] = [];
+    for (const st of this.stations) {
+      const r = st.stop(now, reason);
+      if (r) reports.push({ ...r, end: 'interrupted' });
+      st.stageSafe();
+    }
+    await this.opts.io.safeAll();
+    for (const r of reports) this.emit('session-ended', r);
+    return reports;
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * One station's state machine: idle → running ⇄ paused → venting → idle, and fault (latched,
+ * vented) from anywhere. It runs the program through the sequencer and the zone regulators and
+ * stages outputs; the controller has the supervisor check it first and gates what it stages.
+ */
+import type { StationIo } from '../board/open.js';
+import { LIMITS } from '../limits.js';
+import {
+  CommandError,
+  type PhaseKind,
+  type SessionEnd,
+  type SessionReport,
+  type StartArgs,
+  type StationStateName,
+  type ZoneCycleReport,
+} from '../protocol.js';
+import { ProgramRefusedError, startableTargets, targetsFor, type ZoneTarget } from './programs/plan.js';
+import { ProgramRunner, type RunnerOutput } from './programs/runner.js';
+import { parseProgram, type Program } from './programs/schema.js';
+import { ZoneRegulator, type ZoneCommandKind, type ZoneDrive } from './regulator.js';
+import type { ZoneObservation } from './supervisor.js';
+
+const MS_PER_MIN = 60_000;
+/** After a session, venting is done when every zone is below this (or the supervisor trips). */
+const VENTED_MMHG = LIMITS.ventBelowMmHg.default;
+
+interface Session {
+  id: string;
+  program: Program;
+  runner: ProgramRunner;
+  targets: ZoneTarget[];
+  startedAtEpochMs: number;
+  startedAtMs: number;
+  /** Per zone, per cycle: peak and hold accumulation. */
+  cycles: Map<number, { set: number[]; peak: number[]; holdSum: number[]; holdN: number[] }>;
+  last: RunnerOutput | null;
+}
+
+export interface SessionEnded {
+  report: SessionReport;
+}
+
+export class Station {
+  state: StationStateName = 'idle';
+  private session: Session | null = null;
+  /** Setpoints stay until the station is vented, so the over-pressure limit does not drop mid-vent. */
+  private setpoints: number[];
+  readonly regulators: ZoneRegulator[];
+  /** What was staged (and so written) at the last tick, per zone. */
+  readonly written: ZoneDrive[];
+  private commands: ZoneCommandKind[];
+  private targetsNow: number[];
+  pumpDuty = 0;
+  private ventStartedMs: number | null = null;
+  /** Reason for the latched fault, for the report. */
+  faultReason: string | null = null;
+
+  constructor(
+    readonly io: StationIo,
+    private readonly epochNow: () => number = Date.now,
+  ) {
+    const n = io.zones.length;
+    this.setpoints = new Array<number>(n).fill(0);
+    this.regulators = Array.from({ length: n }, () => new ZoneRegulator());
+    this.written = Array.from({ length: n }, () => ({ inlet: false, exhaust: false, pumpDemand: 0 }));
+    this.commands = new Array<ZoneCommandKind>(n).fill('vent');
+    this.targetsNow = new Array<number>(n).fill(0);
+  }
+
+  get id(): string {
+    return this.io.spec.id;
+  }
+
+  get sessionInfo(): Session | null {
+    return this.session;
+  }
+
+  /** What the supervisor needs about each zone this tick. */
+  observe(): ZoneObservation[] {
+    return this.io.zones.map((z, i) => ({
+      sample: z.sensor.read(),
+      inlet: this.written[i]?.inlet ?? false,
+      exhaust: this.written[i]?.exhaust ?? false,
+      command: this.commands[i] ?? 'vent',
+      setpointMmHg: this.setpoints[i] ?? 0,
+      topUpInHoldMs: this.regulators[i]?.topUpInHoldMs ?? 0,
+    }));
+  }
+
+  sessionElapsedMs(nowMs: number): number | null {
+    return this.session ? nowMs - this.session.startedAtMs : null;
+  }
+
+  /** Validates and starts a session, or throws CommandError('refused' | 'bad-request') changing nothing. */
+  start(args: StartArgs, nowMs: number, opts: { latched: boolean; linkOk: boolean }): void {
+    if (this.state === 'fault' || opts.latched) {
+      throw new CommandError('refused', `station ${this.id} has a latched alarm: acknowledge it first`);
+    }
+    if (this.state !== 'idle') throw new CommandError('refused', `station ${this.id} is ${this.state}, not idle`);
+    if (!opts.linkOk) throw new CommandError('refused', `station ${this.id} cannot reach its valves and sensors`);
+    let program: Program;
+    try {
+      program = parseProgram(args.program, 'program', { zoneCount: this.io.zones.length });
+    } catch (e) {
+      throw new CommandError('bad-request', (e as Error).message);
+    }
+    const spec = this.io.spec;
+    if (!program.garments.includes(spec.garment)) {
+      throw new CommandError(
+        'refused',
+        `program "${program.name}" is for ${program.garments.join('/')} garments; station ${this.id} has a ${spec.garment} garment`,
+      );
+    }
+    if (args.durationMin !== undefined) {
+      if (!(Number.isFinite(args.durationMin) && args.durationMin > 0)) {
+        throw new CommandError('bad-request', `durationMin must be a positive number of minutes`);
+      }
+      if (args.durationMin > LIMITS.sessionMaxMin.default) {
+        throw new CommandError(
+          'refused',
+          `durationMin ${args.durationMin} is above the maximum session of ${LIMITS.sessionMaxMin.default} minutes`,
+        );
+      }
+      program = { ...program, durationMin: args.durationMin };
+    }
+    if (program.durationMin > LIMITS.sessionMaxMin.default) {
+      throw new CommandError(
+        'refused',
+        `the program lasts ${program.durationMin} minutes, above the maximum of ${LIMITS.sessionMaxMin.default}`,
+      );
+    }
+    let ceiling = spec.ceilingMmHg;
+    if (args.clientCeilingMmHg !== undefined) {
+      if (!(Number.isFinite(args.clientCeilingMmHg) && args.clientCeilingMmHg > 0)) {
+        throw new CommandError('bad-request', 'clientCeilingMmHg must be a positive number');
+      }
+      ceiling = Math.min(ceiling, args.clientCeilingMmHg);
+    }
+    let targets: ZoneTarget[];
+    try {
+      const plan = targetsFor(program, this.io.zones.length, {
+        ceilingMmHg: ceiling,
+        garment: spec.garment,
+        ...(args.pressureMmHg !== undefined ? { pressureMmHg: args.pressureMmHg } : {}),
+        ...(args.skipZones !== undefined ? { skipZones: args.skipZones } : {}),
+      });
+      targets = startableTargets(plan);
+    } catch (e) {
+      if (e instanceof ProgramRefusedError) throw new CommandError('refused', e.message);
+      throw new CommandError('bad-request', (e as Error).message);
+    }
+    this.session = {
+      id: args.sessionId,
+      program,
+      runner: new ProgramRunner(program, this.io.zones.length, targets, nowMs),
+      targets,
+      startedAtEpochMs: this.epochNow(),
+      startedAtMs: nowMs,
+      cycles: new Map(),
+      last: null,
+    };
+    this.setpoints = targets.map((t) => (t.skipped ? 0 : t.targetMmHg));
+    for (const r of this.regulators) r.reset();
+    this.state = 'running';
+    this.ventStartedMs = null;
+  }
+
+  pause(nowMs: number): void {
+    if (this.state !== 'running' || !this.session) {
+      throw new CommandError('refused', `station ${this.id} is ${this.state}: only a running session can pause`);
+    }
+    this.session.runner.pause(nowMs);
+    this.state = 'paused';
+  }
+
+  resume(nowMs: number): void {
+    if (this.state !== 'paused' || !this.session) {
+      throw new CommandError('refused', `station ${this.id} is ${this.state}: only a paused session can resume`);
+    }
+    this.session.runner.resume(nowMs);
+    for (const r of this.regulators) r.reset();
+    this.state = 'running';
+  }
+
+  /** Stop is always accepted: it vents at once. Returns the ended session's report, if any. */
+  stop(nowMs: number, reason: string): SessionReport | null {
+    const report = this.endSession(nowMs, 'stopped', reason);
+    if (this.state !== 'fault') this.beginVenting(nowMs);
+    return report;
+  }
+
+  /** A venting trip: latch the fault and end the session as 'fault'. */
+  trip(nowMs: number, reason: string): SessionReport | null {
+    const report = this.endSession(nowMs, 'fault', reason);
+    if (this.state !== 'fault') {
+      this.state = 'fault';
+      this.faultReason = reason;
+    }
+    this.ventStartedMs ??= nowMs;
+    return report;
+  }
+
+  /** Leaves the fault state once the caller has acknowledged every latched alarm. */
+  clearFault(nowMs: number): void {
+    if (this.state !== 'fault') return;
+    this.faultReason = null;
+    this.beginVenting(nowMs);
+  }
+
+  private beginVenting(nowMs: number): void {
+    this.state = 'venting';
+    this.ventStartedMs = nowMs;
+  }
+
+  /**
+   * Runs the state machine and regulators for this tick and stages every output. Returns a
+   * report when the session completed this tick.
+   */
+  control(nowMs: number): SessionReport | null {
+    const n = this.io.zones.length;
+    const pressures = this.io.zones.map((z) => {
+      const s = z.sensor.read();
+      return s.health === 'error' ? Number.NaN : s.mmHg;
+    });
+    let ended: SessionReport | null = null;
+    const out: RunnerOutput | null =
+      this.session && this.state === 'running'
+        ? this.session.runner.update(nowMs, { reached: this.regulators.map((r) => r.reached) })
+        : null;
+    if (this.session && out) {
+      this.session.last = out;
+      this.record(out, pressures);
+    }
+    for (let i = 0; i < n; i++) {
+      const zo = out?.zones[i];
+      const command: ZoneCommandKind = zo ? zo.command : 'vent';
+      const target = zo ? zo.targetMmHg : 0;
+      this.commands[i] = command;
+      this.targetsNow[i] = target;
+      this.written[i] = (this.regulators[i] as ZoneRegulator).update(command, target, pressures[i] ?? Number.NaN, nowMs);
+    }
+    this.arbitrateInlets(pressures);
+    if (out?.done) ended = this.endSession(nowMs, 'completed', 'completed');
+    if (ended) this.beginVenting(nowMs);
+
+    if (this.state === 'venting') {
+      const vented = pressures.every((p) => !Number.isFinite(p) || p < VENTED_MMHG);
+      if (vented) {
+        this.state = 'idle';
+        this.setpoints.fill(0);
+      }
+    }
+    if (this.state === 'idle' && this.session === null) this.setpoints.fill(0);
+
+    // Stage: the pump runs only for zones with an open inlet (the supervisor gates this again).
+    const demand = Math.max(0, ...this.written.map((d) => (d.inlet ? d.pumpDemand : 0)));
+    this.pumpDuty = this.state === 'running' ? demand : 0;
+    if (this.state !== 'running') for (const d of this.written) Object.assign(d, { inlet: false, exhaust: false, pumpDemand: 0 });
+    this.stage();
+    return ended;
+  }
+
+  /**
+   * One inlet open at a time. The inlets share the pump's manifold: with two open, a chamber
+   * above the manifold pressure blows back into one being filled below it (no check valves in
+   * the plumbing). Fills go first, then the top-up furthest below its target.
+   */
+  private arbitrateInlets(pressures: number[]): void {
+    let best = -1;
+    let bestPriority = Number.NEGATIVE_INFINITY;
+    this.written.forEach((d, i) => {
+      if (!d.inlet) return;
+      const pr = (this.regulators[i] as ZoneRegulator).inletPriority(this.targetsNow[i] ?? 0, pressures[i] ?? 0);
+      if (pr > bestPriority) {
+        bestPriority = pr;
+        best = i;
+      }
+    });
+    this.written.forEach((d, i) => {
+      const granted = !d.inlet || i === best;
+      (this.regulators[i] as ZoneRegulator).grant(granted);
+      if (!granted) Object.assign(d, { inlet: false, pumpDemand: 0 });
+    });
+  }
+
+  /** Writes this tick's decisions to the staged outputs. */
+  stage(): void {
+    this.io.zones.forEach((z, i) => {
+      const d = this.written[i] as ZoneDrive;
+      z.inlet.set(d.inlet);
+      z.exhaust.set(d.exhaust);
+    });
+    this.io.pumpEnable.set(this.pumpDuty > 0);
+    this.io.pumpPwm?.set(this.pumpDuty);
+  }
+
+  /** The safe state staged: pump off, inlets shut, exhausts open. */
+  stageSafe(): void {
+    for (const d of this.written) Object.assign(d, { inlet: false, exhaust: false, pumpDemand: 0 });
+    this.pumpDuty = 0;
+    this.stage();
+  }
+
+  phase(): { kind: PhaseKind; zone?: number } | null {
+    const last = this.session?.last;
+    if (!last || (this.state !== 'running' && this.state !== 'paused')) return null;
+    return { kind: last.phase.kind, ...(last.phase.zone !== undefined ? { zone: last.phase.zone } : {}) };
+  }
+
+  targetNow(zone: number): number {
+    return this.targetsNow[zone] ?? 0;
+  }
+
+  remainingMs(nowMs: number): number {
+    return this.session ? this.session.runner.remainingMs(nowMs) : 0;
+  }
+
+  elapsedMs(nowMs: number): number {
+    return this.session ? this.session.runner.elapsedMs(nowMs) : 0;
+  }
+
+  /** Session time limit for the supervisor: the program's duration, its last release, and a margin. */
+  sessionMaxMs(): number {
+    const p = this.session?.program;
+    if (!p) return LIMITS.sessionMaxMin.default * MS_PER_MIN;
+    const cycleMs = (p.inflateMaxS * this.io.zones.length + p.holdS + p.releaseS + p.restS) * 1000;
+    return Math.min(LIMITS.sessionMaxMin.max * MS_PER_MIN, p.durationMin * MS_PER_MIN + cycleMs + MS_PER_MIN);
+  }
+
+  private record(out: RunnerOutput, pressures: number[]): void {
+    const s = this.session;
+    if (!s) return;
+    let c = s.cycles.get(out.cycle);
+    if (!c) {
+      const n = pressures.length;
+      c = {
+        set: new Array<number>(n).fill(0),
+        peak: new Array<number>(n).fill(Number.NEGATIVE_INFINITY),
+        holdSum: new Array<number>(n).fill(0),
+        holdN: new Array<number>(n).fill(0),
+      };
+      s.cycles.set(out.cycle, c);
+    }
+    out.zones.forEach((z, i) => {
+      const p = pressures[i] ?? Number.NaN;
+      if (z.command !== 'vent') c.set[i] = Math.max(c.set[i] ?? 0, z.targetMmHg);
+      if (Number.isFinite(p)) c.peak[i] = Math.max(c.peak[i] ?? Number.NEGATIVE_INFINITY, p);
+      if (z.command === 'hold' && this.regulators[i]?.reached && Number.isFinite(p)) {
+        c.holdSum[i] = (c.holdSum[i] ?? 0) + p;
+        c.holdN[i] = (c.holdN[i] ?? 0) + 1;
+      }
+    });
+  }
+
+  private endSession(nowMs: number, end: SessionEnd, reason: string): SessionReport | null {
+    const s = this.session;
+    if (!s) return null;
+    this.session = null;
+    const zones: ZoneCycleReport[] = [];
+    for (const [cycle, c] of [...s.cycles.entries()].sort((a, b) => a[0] - b[0])) {
+      c.set.forEach((set, i) => {
+        if (s.targets[i]?.skipped) return;
+        const n = c.holdN[i] ?? 0;
+        const peak = c.peak[i] ?? Number.NEGATIVE_INFINITY;
+        zones.push({
+          zone: i + 1,
+          cycle,
+          setMmHg: round1(set),
+          peakMmHg: round1(Number.isFinite(peak) ? peak : 0),
+          meanHoldMmHg: n > 0 ? round1((c.holdSum[i] ?? 0) / n) : null,
+        });
+      });
+    }
+    return {
+      sessionId: s.id,
+      stationId: this.id,
+      programId: s.program.id,
+      programVersion: s.program.version,
+      startedAtEpochMs: s.startedAtEpochMs,
+      endedAtEpochMs: this.epochNow(),
+      end,
+      reason,
+      cyclesDone: s.last?.cyclesDone ?? 0,
+      deliveredMs: Math.round(s.runner.elapsedMs(nowMs)),
+      zones,
+    };
+  }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

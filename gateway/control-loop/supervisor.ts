@@ -1,0 +1,314 @@
+/**
+ * The safety supervisor: rules checked every tick, before any output is computed or written.
+ * Pure logic: it sees what the sensors said and what was written last tick, and returns trips.
+ * The station vents in the same tick a venting trip is returned.
+ *
+ * Every threshold comes from LIMITS (gateway/limits.ts), which docs/safety.md prints.
+ */
+import type { PressureSample } from '../drivers/io.js';
+import { LIMITS } from '../limits.js';
+import type { AlarmCode, AlarmPriority } from '../protocol.js';
+import type { ZoneCommandKind } from './regulator.js';
+
+export interface Trip {
+  code: AlarmCode;
+  priority: AlarmPriority;
+  /** 1-based. */
+  zone?: number;
+  reason: string;
+  /** Vents the station (or every station, for board trips) and latches it in fault. */
+  vent: boolean;
+}
+
+export interface ZoneObservation {
+  sample: PressureSample;
+  /** What was written last tick. */
+  inlet: boolean;
+  exhaust: boolean;
+  /** The regulator's command last tick. */
+  command: ZoneCommandKind;
+  /** The zone's full program target this session (0 without a session). */
+  setpointMmHg: number;
+  /** Top-up time within the current hold. */
+  topUpInHoldMs: number;
+}
+
+export interface StationObservation {
+  nowMs: number;
+  zones: readonly ZoneObservation[];
+  /** Pump running as written last tick. */
+  pumpOn: boolean;
+  ceilingMmHg: number;
+  /** A session is running (or paused): its time counts against the maximum. */
+  sessionElapsedMs: number | null;
+  sessionMaxMs: number;
+  /** Why the station's I/O is unreachable, when it is. */
+  linkDown: string | null;
+}
+
+const MS_PER_S = 1000;
+
+interface ZoneTrack {
+  over: number;
+  outOfRange: number;
+  errors: number;
+  lastSampleAt: number;
+  /** Stuck detection: the value and since when it has not changed at all. */
+  sameValue: number;
+  sameSince: number;
+  fillSince: number | null;
+  fillFrom: number;
+  fillVerified: boolean;
+  ventSince: number | null;
+  ventedSince: number | null;
+  leakFlagged: boolean;
+}
+
+const newTrack = (now: number): ZoneTrack => ({
+  over: 0,
+  outOfRange: 0,
+  errors: 0,
+  lastSampleAt: now,
+  sameValue: Number.NaN,
+  sameSince: now,
+  fillSince: null,
+  fillFrom: 0,
+  fillVerified: false,
+  ventSince: null,
+  ventedSince: null,
+  leakFlagged: false,
+});
+
+/** Per-station supervisor state. One instance per station, for the life of the controller. */
+export class StationSupervisor {
+  private tracks: ZoneTrack[] = [];
+  private deadHeadSince: number | null = null;
+  private leakAlarms = 0;
+
+  constructor(
+    readonly stationId: string,
+    zones: number,
+    startMs: number,
+  ) {
+    this.tracks = Array.from({ length: zones }, () => newTrack(startMs));
+  }
+
+  /** A new session starts: per-session counts start again. */
+  sessionStarted(): void {
+    this.leakAlarms = 0;
+  }
+
+  check(obs: StationObservation): Trip[] {
+    const trips: Trip[] = [];
+    const now = obs.nowMs;
+
+    if (obs.linkDown) {
+      trips.push({
+        code: 'link-lost',
+        priority: 'high',
+        reason: `Lost contact with this station's valves and sensors (${obs.linkDown}). The station was vented; check the I/O module's power and cable.`,
+        vent: true,
+      });
+    }
+
+    obs.zones.forEach((z, i) => {
+      const t = this.tracks[i] ?? (this.tracks[i] = newTrack(now));
+      const zone = i + 1;
+      const s = z.sample;
+      const fresh = s.sampledAtMs > t.lastSampleAt;
+      if (fresh) t.lastSampleAt = s.sampledAtMs;
+
+      // Sensor health: read errors, staleness, range.
+      if (s.health === 'error') t.errors++;
+      else t.errors = 0;
+      if (t.errors >= LIMITS.sensorErrorTicks.default) {
+        trips.push({
+          code: 'sensor-implausible',
+          priority: 'high',
+          zone,
+          reason: `The zone ${zone} pressure sensor gives no reading (${s.detail ?? 'read error'}). The station was vented; check the sensor and its cable.`,
+          vent: true,
+        });
+        return;
+      }
+      if (now - t.lastSampleAt > LIMITS.sensorStaleMs.default) {
+        trips.push({
+          code: 'sensor-implausible',
+          priority: 'high',
+          zone,
+          reason: `The zone ${zone} pressure sensor has given no new value for ${Math.round(now - t.lastSampleAt)} ms. The station was vented.`,
+          vent: true,
+        });
+        return;
+      }
+      if (s.health !== 'ok' || !Number.isFinite(s.mmHg)) return;
+      const p = s.mmHg;
+      if (fresh) {
+        const bad = p < LIMITS.sensorMinMmHg.default || p > LIMITS.sensorMaxMmHg.default;
+        t.outOfRange = bad ? t.outOfRange + 1 : 0;
+      }
+      if (t.outOfRange >= 2) {
+        trips.push({
+          code: 'sensor-implausible',
+          priority: 'high',
+          zone,
+          reason: `The zone ${zone} pressure sensor reads ${p.toFixed(0)} mmHg, which is impossible here. The station was vented; the sensor or its wiring is faulty.`,
+          vent: true,
+        });
+        return;
+      }
+
+      // Over-pressure: above min(setpoint + margin, ceiling) on 2 consecutive fresh samples.
+      const limit =
+        z.setpointMmHg > 0
+          ? Math.min(z.setpointMmHg + LIMITS.tripMarginMmHg.default, obs.ceilingMmHg)
+          : LIMITS.tripMarginMmHg.default;
+      if (fresh) t.over = p > limit ? t.over + 1 : 0;
+      if (t.over >= 2) {
+        trips.push({
+          code: 'over-pressure',
+          priority: 'high',
+          zone,
+          reason: `Zone ${zone} reached ${p.toFixed(0)} mmHg, above its limit of ${limit.toFixed(0)} mmHg. The station was vented at once.`,
+          vent: true,
+        });
+      }
+
+      // Frozen sensor: not one change while the chamber should be filling or venting.
+      const shouldMove = (z.inlet && obs.pumpOn) || (!z.exhaust && Math.abs(p) > LIMITS.ventBelowMmHg.default);
+      if (fresh && (p !== t.sameValue || !shouldMove)) {
+        t.sameValue = p;
+        t.sameSince = now;
+      } else if (fresh && now - t.sameSince >= LIMITS.sensorStuckMs.default) {
+        trips.push({
+          code: 'sensor-implausible',
+          priority: 'high',
+          zone,
+          reason: `The zone ${zone} pressure reading is frozen at ${p.toFixed(1)} mmHg while the chamber should be changing. The station was vented; the sensor is faulty.`,
+          vent: true,
+        });
+      }
+
+      // Inflation verified: a fill must raise the zone by X within T (Klipper's verify_heater).
+      const filling = z.command === 'fill' && z.inlet;
+      if (filling && t.fillSince === null) {
+        t.fillSince = now;
+        t.fillFrom = p;
+        t.fillVerified = false;
+      } else if (!filling && z.command !== 'fill') {
+        t.fillSince = null;
+      }
+      if (filling && t.fillSince !== null && !t.fillVerified) {
+        if (p - t.fillFrom >= LIMITS.inflationRiseMmHg.default) t.fillVerified = true;
+        else if (now - t.fillSince > LIMITS.inflationVerifyS.default * MS_PER_S) {
+          trips.push({
+            code: 'inflation-not-verified',
+            priority: 'high',
+            zone,
+            reason: `Zone ${zone} did not inflate (${p.toFixed(0)} mmHg after ${LIMITS.inflationVerifyS.default} s of pumping). A hose may be off, the garment may leak or the pump may have failed. The station was vented.`,
+            vent: true,
+          });
+        }
+      }
+
+      // Compensated leak: the pump keeps topping up a held zone.
+      if (z.command === 'hold' && z.topUpInHoldMs > LIMITS.compensatedLeakS.default * MS_PER_S) {
+        if (!t.leakFlagged) {
+          t.leakFlagged = true;
+          this.leakAlarms++;
+          const stop = this.leakAlarms >= LIMITS.compensatedLeakLimit.default;
+          trips.push({
+            code: 'compensated-leak',
+            priority: 'medium',
+            zone,
+            reason: stop
+              ? `Zone ${zone} keeps losing air (${this.leakAlarms} times this session). The session was stopped and the station vented; check the garment and its hose connection.`
+              : `Zone ${zone} is losing air: the pump had to top it up for over ${LIMITS.compensatedLeakS.default} s while holding. Check the garment and its hose connection.`,
+            vent: stop,
+          });
+        }
+      } else if (z.command !== 'hold') {
+        t.leakFlagged = false;
+      }
+
+      // Vent verified: a venting zone must fall below 10 mmHg within T.
+      const venting = z.command === 'vent' && !z.exhaust;
+      if (!venting) t.ventSince = null;
+      else t.ventSince ??= now;
+      if (venting && t.ventSince !== null && p >= LIMITS.ventBelowMmHg.default) {
+        if (now - t.ventSince > LIMITS.ventVerifyS.default * MS_PER_S) {
+          trips.push({
+            code: 'vent-not-verified',
+            priority: 'high',
+            zone,
+            reason: `Zone ${zone} does not deflate (still ${p.toFixed(0)} mmHg after ${LIMITS.ventVerifyS.default} s of venting): the exhaust is blocked or stuck. Open the garment's release or disconnect its hose now.`,
+            vent: true,
+          });
+        }
+      }
+      // A vented zone that reads high long after venting: drifting sensor or blocked exhaust.
+      if (venting && p < LIMITS.ventBelowMmHg.default) t.ventedSince ??= now;
+      if (!venting) t.ventedSince = null;
+      if (
+        venting &&
+        t.ventedSince !== null &&
+        now - t.ventedSince > LIMITS.ventVerifyS.default * MS_PER_S &&
+        p > LIMITS.idleMaxMmHg.default
+      ) {
+        trips.push({
+          code: 'sensor-implausible',
+          priority: 'high',
+          zone,
+          reason: `Zone ${zone} reads ${p.toFixed(0)} mmHg although it was vented: its sensor is drifting or the exhaust is blocked. The station was stopped.`,
+          vent: true,
+        });
+      }
+    });
+
+    // Pump against all-closed inlets: the manifold reaches the relief pressure in ~0.1 s.
+    const anyInlet = obs.zones.some((z) => z.inlet);
+    if (obs.pumpOn && !anyInlet) this.deadHeadSince ??= now;
+    else this.deadHeadSince = null;
+    if (this.deadHeadSince !== null && now - this.deadHeadSince > LIMITS.deadHeadMs.default) {
+      trips.push({
+        code: 'pump-dead-head',
+        priority: 'high',
+        reason: `The pump ran with every inlet valve shut for over ${LIMITS.deadHeadMs.default} ms. The station was vented; this is a controller or valve fault, call support.`,
+        vent: true,
+      });
+      this.deadHeadSince = null;
+    }
+
+    if (obs.sessionElapsedMs !== null && obs.sessionElapsedMs > obs.sessionMaxMs) {
+      trips.push({
+        code: 'session-too-long',
+        priority: 'medium',
+        reason: `The session ran past its maximum of ${Math.round(obs.sessionMaxMs / 60_000)} minutes and was ended; the station was vented.`,
+        vent: true,
+      });
+    }
+    return trips;
+  }
+}
+
+/** Board-wide rules: the emergency stop and loop stalls concern every station. */
+export function checkBoard(input: { estopPressed: boolean; latenessMs: number; periodMs: number }): Trip[] {
+  const trips: Trip[] = [];
+  if (input.estopPressed) {
+    trips.push({
+      code: 'emergency-stop',
+      priority: 'high',
+      reason: 'The emergency stop is pressed. Every station was vented. Release the button, then acknowledge.',
+      vent: true,
+    });
+  }
+  if (input.latenessMs > LIMITS.loopStallPeriods.default * input.periodMs) {
+    trips.push({
+      code: 'loop-stall',
+      priority: 'high',
+      reason: `The control loop stalled for ${input.latenessMs.toFixed(0)} ms. Every station was vented as a precaution; acknowledge to continue, and tell support if it repeats.`,
+      vent: true,
+    });
+  }
+  return trips;
+}
