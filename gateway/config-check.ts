@@ -36,7 +36,10 @@ function describe(e: SchemaError, hints: SchemaHints): { sub: string; problem: s
   if (e.keyword === 'additionalProperties') {
     const extra = (e.params.additionalProperties as string[] | undefined) ?? [];
     const key = extra[0] ?? '?';
-    return { sub: `${e.instancePath}/${key}`, problem: 'unknown key (check the spelling; unknown keys are not ignored)' };
+    return {
+      sub: `${e.instancePath}/${key}`,
+      problem: 'unknown key (check the spelling; unknown keys are not ignored)',
+    };
   }
   if (e.keyword === 'required') {
     const missing = (e.params.requiredProperties as string[] | undefined) ?? [];

@@ -128,6 +128,13 @@ export const LIMITS = {
     7,
     'Top-ups for longer than this within one hold mean a leak the pump is compensating (tourniquet practice, devices reference §b).',
   ),
+  leakAlarmMmHgPerMin: limit(
+    'mmHg/min',
+    10,
+    120,
+    45,
+    'A held zone whose top-ups put back more than this per minute leaks: three times the 15 mmHg/min that inspection procedures accept (pneumatics reference §1.6), leaving room for the thermal sag and the pull of neighbouring chambers that the estimate also sees.',
+  ),
   compensatedLeakLimit: limit(
     'cycles',
     1,
@@ -140,8 +147,8 @@ export const LIMITS = {
     's',
     2,
     30,
-    6,
-    '…within this time (a leg chamber vents 50→10 mmHg in 1–3 s, pneumatics reference §1.6), else the exhaust is blocked.',
+    10,
+    '…within this time, else the exhaust is blocked. A leg chamber vents 50→10 mmHg in 1–3 s, a large thigh chamber in ~4 s (pneumatics reference §1.6); §8 asks for < 15 mmHg within 10 s.',
   ),
   deadHeadMs: limit(
     'ms',

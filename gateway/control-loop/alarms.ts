@@ -64,7 +64,9 @@ export class AlarmBook {
 
   /** Alarms of a station plus board-wide ones. */
   forStation(stationId: string): AlarmInfo[] {
-    return [...this.alarms.values()].filter((a) => a.stationId === stationId || a.stationId === null).map((a) => ({ ...a }));
+    return [...this.alarms.values()]
+      .filter((a) => a.stationId === stationId || a.stationId === null)
+      .map((a) => ({ ...a }));
   }
 
   all(): AlarmInfo[] {
@@ -81,7 +83,10 @@ export class AlarmBook {
    * ones) or the one with `alarmId`. Returns the cleared alarms; still-active ones are returned
    * in `refused` so the caller can say why.
    */
-  acknowledge(filter: { stationId?: string; alarmId?: string }): { cleared: AlarmInfo[]; refused: AlarmInfo[] } {
+  acknowledge(filter: { stationId?: string; alarmId?: string }): {
+    cleared: AlarmInfo[];
+    refused: AlarmInfo[];
+  } {
     const cleared: AlarmInfo[] = [];
     const refused: AlarmInfo[] = [];
     for (const [k, a] of this.alarms) {

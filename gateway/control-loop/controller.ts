@@ -133,7 +133,7 @@ export class Controller {
       const down = st.io.devices.find((d) => health[d.id]?.state === 'offline');
       const trips = (this.supervisors[i] as StationSupervisor).check({
         nowMs: now,
-        zones: st.observe(),
+        zones: st.observe(now),
         pumpOn: st.pumpDuty > 0,
         ceilingMmHg: st.io.spec.ceilingMmHg,
         sessionElapsedMs: st.sessionElapsedMs(now),
@@ -233,7 +233,8 @@ export class Controller {
           const r = z.sensor.read();
           return {
             zone: i + 1,
-            pressureMmHg: r.health === 'error' || !Number.isFinite(r.mmHg) ? null : Math.round(r.mmHg * 10) / 10,
+            pressureMmHg:
+              r.health === 'error' || !Number.isFinite(r.mmHg) ? null : Math.round(r.mmHg * 10) / 10,
             targetMmHg: st.targetNow(i),
             sensor: r.health,
             inlet: st.written[i]?.inlet ?? false,
@@ -299,16 +300,24 @@ export class Controller {
       devices: Object.fromEntries(
         this.opts.io.devices.map((d) => {
           const h = health[d.id];
-          return [d.id, { type: d.type, state: h?.state ?? 'offline', ...(h?.message ? { message: h.message } : {}) }];
+          return [
+            d.id,
+            { type: d.type, state: h?.state ?? 'offline', ...(h?.message ? { message: h.message } : {}) },
+          ];
         }),
       ),
     };
   }
 
   /** Runs a command from a client. Throws CommandError with a reason; a refused command changes nothing. */
-  async command<K extends CommandName>(cmd: K, args: Commands[K][0], _origin = 'local'): Promise<Commands[K][1]> {
+  async command<K extends CommandName>(
+    cmd: K,
+    args: Commands[K][0],
+    _origin = 'local',
+  ): Promise<Commands[K][1]> {
     const a = (args ?? {}) as Record<string, unknown>;
-    if (typeof a !== 'object' || Array.isArray(a)) throw new CommandError('bad-request', 'args must be an object');
+    if (typeof a !== 'object' || Array.isArray(a))
+      throw new CommandError('bad-request', 'args must be an object');
     const now = this.opts.clock.now();
     type R = Commands[K][1];
     switch (cmd as CommandName) {
@@ -323,15 +332,22 @@ export class Controller {
       case 'start': {
         const st = this.station(a.stationId);
         if (typeof a.sessionId !== 'string' || a.sessionId.length === 0 || a.sessionId.length > 100) {
-          throw new CommandError('bad-request', 'sessionId must be a non-empty string of at most 100 characters');
+          throw new CommandError(
+            'bad-request',
+            'sessionId must be a non-empty string of at most 100 characters',
+          );
         }
         if (typeof a.program !== 'object' || a.program === null) {
           throw new CommandError('bad-request', 'program must be a program object');
         }
         for (const k of ['pressureMmHg', 'durationMin', 'clientCeilingMmHg'] as const) {
-          if (a[k] !== undefined && typeof a[k] !== 'number') throw new CommandError('bad-request', `${k} must be a number`);
+          if (a[k] !== undefined && typeof a[k] !== 'number')
+            throw new CommandError('bad-request', `${k} must be a number`);
         }
-        if (a.skipZones !== undefined && !(Array.isArray(a.skipZones) && a.skipZones.every(Number.isInteger))) {
+        if (
+          a.skipZones !== undefined &&
+          !(Array.isArray(a.skipZones) && a.skipZones.every(Number.isInteger))
+        ) {
           throw new CommandError('bad-request', 'skipZones must be a list of zone numbers');
         }
         const health = this.opts.io.health();
@@ -408,7 +424,8 @@ export class Controller {
     const { cleared, refused } = this.alarms.acknowledge(filter);
     for (const x of cleared) this.emit('alarm-cleared', x);
     for (const st of this.stations) {
-      if (st.state === 'fault' && !this.alarms.latched(st.id) && !this.alarms.latched(null)) st.clearFault(now);
+      if (st.state === 'fault' && !this.alarms.latched(st.id) && !this.alarms.latched(null))
+        st.clearFault(now);
     }
     if (cleared.length === 0 && refused.length > 0) {
       throw new CommandError(
@@ -424,13 +441,19 @@ export class Controller {
     if (!sim) throw new CommandError('refused', 'fault injection exists only on a simulated board');
     const st = this.station(a.stationId);
     const zone = a.zone;
-    if (zone !== undefined && !(Number.isInteger(zone) && (zone as number) >= 1 && (zone as number) <= st.io.zones.length)) {
+    if (
+      zone !== undefined &&
+      !(Number.isInteger(zone) && (zone as number) >= 1 && (zone as number) <= st.io.zones.length)
+    ) {
       throw new CommandError('bad-request', `zone must be 1..${st.io.zones.length}`);
     }
     try {
       if (inject) {
         if (!isFaultKind(a.kind)) throw new SimFaultError(`unknown fault kind ${JSON.stringify(a.kind)}`);
-        const fault = { kind: a.kind, ...(zone !== undefined ? { zone: (zone as number) - 1 } : {}) } as SimFault;
+        const fault = {
+          kind: a.kind,
+          ...(zone !== undefined ? { zone: (zone as number) - 1 } : {}),
+        } as SimFault;
         sim.inject(st.id, fault);
       } else {
         if (a.kind !== undefined && !isFaultKind(a.kind)) {
@@ -442,7 +465,11 @@ export class Controller {
       if (e instanceof SimFaultError) throw new CommandError('bad-request', e.message);
       throw e;
     }
-    return { active: sim.world.faults(st.id).map((f) => ('zone' in f && f.zone !== undefined ? `${f.kind}@${f.zone + 1}` : f.kind)) };
+    return {
+      active: sim.world
+        .faults(st.id)
+        .map((f) => ('zone' in f && f.zone !== undefined ? `${f.kind}@${f.zone + 1}` : f.kind)),
+    };
   }
 
   /** Every output off, written now (shutdown, uncaught error). */

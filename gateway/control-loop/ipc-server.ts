@@ -164,14 +164,18 @@ export class IpcServer {
     await this.removeStaleSocket();
     const server = createServer((socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => {
+      const onError = (e: NodeJS.ErrnoException) => {
         const hint =
           e.code === 'EADDRINUSE'
             ? 'another controller took the socket while this one was starting'
             : 'check that its directory exists and is writable';
-        reject(new Error(`cannot listen on ${this.socketPath}: ${e.message} (${hint})`));
+        reject(new Error(`cannot listen on ${this.socketPath}: ${e.message} (${hint})`, { cause: e }));
+      };
+      server.once('error', onError);
+      server.listen(this.socketPath, () => {
+        server.off('error', onError);
+        resolve();
       });
-      server.listen(this.socketPath, () => resolve());
     });
     try {
       await chmod(this.socketPath, SOCKET_MODE);
@@ -304,8 +308,11 @@ export class IpcServer {
     try {
       ({ cmd, id, args } = this.parseRequest(line));
     } catch (e) {
-      const { id: badId, code, message } =
-        e instanceof RequestError ? e : new RequestError(NO_ID, 'internal', String(e));
+      const {
+        id: badId,
+        code,
+        message,
+      } = e instanceof RequestError ? e : new RequestError(NO_ID, 'internal', String(e));
       this.reply(client, { v: PROTOCOL_VERSION, id: badId, ok: false, error: { code, message } });
       return;
     }
@@ -317,7 +324,12 @@ export class IpcServer {
         (result) => this.reply(client, { v: PROTOCOL_VERSION, id, ok: true, result }),
         (e: unknown) => {
           if (e instanceof CommandError) {
-            this.reply(client, { v: PROTOCOL_VERSION, id, ok: false, error: { code: e.code, message: e.message } });
+            this.reply(client, {
+              v: PROTOCOL_VERSION,
+              id,
+              ok: false,
+              error: { code: e.code, message: e.message },
+            });
             return;
           }
           const message = e instanceof Error ? e.message : String(e);
@@ -343,7 +355,9 @@ export class IpcServer {
         `protocol version ${JSON.stringify(message.v)} not supported; this controller speaks ${PROTOCOL_VERSION}`,
       );
     }
-    if (!Number.isSafeInteger(message.id)) throw new RequestError(NO_ID, 'bad-request', '"id" must be an integer');
+    if (!Number.isSafeInteger(message.id)) {
+      throw new RequestError(NO_ID, 'bad-request', '"id" must be an integer');
+    }
     if (typeof message.cmd !== 'string') throw new RequestError(id, 'bad-request', '"cmd" must be a string');
     if (!Object.hasOwn(COMMANDS, message.cmd)) {
       throw new RequestError(id, 'unknown-command', `unknown command "${message.cmd}"`);
@@ -433,6 +447,7 @@ export class IpcServer {
   }
 
   private writeFrame(client: Client, stationId: string, latest: LatestFrame, now: number): void {
+    if (client.socket.writableEnded) return;
     const sent = client.sent.get(stationId) ?? new Map<string, string>();
     client.sent.set(stationId, sent);
     const parts = [`"id":${JSON.stringify(stationId)}`];
@@ -441,7 +456,7 @@ export class IpcServer {
       parts.push(`${JSON.stringify(key)}:${json}`);
       sent.set(key, json);
     }
-    if (parts.length === 1 || client.socket.writableEnded) return; // nothing new for this client
+    if (parts.length === 1) return; // nothing changed for this client
     client.lastSentAtMs.set(stationId, now);
     const line = `{"v":${PROTOCOL_VERSION},"event":"frame","data":{${parts.join(',')}}}\n`;
     if (!client.socket.write(line)) client.congested = true;

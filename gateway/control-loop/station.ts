@@ -76,7 +76,7 @@ export class Station {
   }
 
   /** What the supervisor needs about each zone this tick. */
-  observe(): ZoneObservation[] {
+  observe(nowMs: number): ZoneObservation[] {
     return this.io.zones.map((z, i) => ({
       sample: z.sensor.read(),
       inlet: this.written[i]?.inlet ?? false,
@@ -84,6 +84,7 @@ export class Station {
       command: this.commands[i] ?? 'vent',
       setpointMmHg: this.setpoints[i] ?? 0,
       topUpInHoldMs: this.regulators[i]?.topUpInHoldMs ?? 0,
+      ...leak(this.regulators[i]?.leakRateMmHgPerMin(nowMs)),
     }));
   }
 
@@ -96,8 +97,10 @@ export class Station {
     if (this.state === 'fault' || opts.latched) {
       throw new CommandError('refused', `station ${this.id} has a latched alarm: acknowledge it first`);
     }
-    if (this.state !== 'idle') throw new CommandError('refused', `station ${this.id} is ${this.state}, not idle`);
-    if (!opts.linkOk) throw new CommandError('refused', `station ${this.id} cannot reach its valves and sensors`);
+    if (this.state !== 'idle')
+      throw new CommandError('refused', `station ${this.id} is ${this.state}, not idle`);
+    if (!opts.linkOk)
+      throw new CommandError('refused', `station ${this.id} cannot reach its valves and sensors`);
     let program: Program;
     try {
       program = parseProgram(args.program, 'program', { zoneCount: this.io.zones.length });
@@ -167,7 +170,10 @@ export class Station {
 
   pause(nowMs: number): void {
     if (this.state !== 'running' || !this.session) {
-      throw new CommandError('refused', `station ${this.id} is ${this.state}: only a running session can pause`);
+      throw new CommandError(
+        'refused',
+        `station ${this.id} is ${this.state}: only a running session can pause`,
+      );
     }
     this.session.runner.pause(nowMs);
     this.state = 'paused';
@@ -175,7 +181,10 @@ export class Station {
 
   resume(nowMs: number): void {
     if (this.state !== 'paused' || !this.session) {
-      throw new CommandError('refused', `station ${this.id} is ${this.state}: only a paused session can resume`);
+      throw new CommandError(
+        'refused',
+        `station ${this.id} is ${this.state}: only a paused session can resume`,
+      );
     }
     this.session.runner.resume(nowMs);
     for (const r of this.regulators) r.reset();
@@ -237,7 +246,12 @@ export class Station {
       const target = zo ? zo.targetMmHg : 0;
       this.commands[i] = command;
       this.targetsNow[i] = target;
-      this.written[i] = (this.regulators[i] as ZoneRegulator).update(command, target, pressures[i] ?? Number.NaN, nowMs);
+      this.written[i] = (this.regulators[i] as ZoneRegulator).update(
+        command,
+        target,
+        pressures[i] ?? Number.NaN,
+        nowMs,
+      );
     }
     this.arbitrateInlets(pressures);
     if (out?.done) ended = this.endSession(nowMs, 'completed', 'completed');
@@ -255,7 +269,8 @@ export class Station {
     // Stage: the pump runs only for zones with an open inlet (the supervisor gates this again).
     const demand = Math.max(0, ...this.written.map((d) => (d.inlet ? d.pumpDemand : 0)));
     this.pumpDuty = this.state === 'running' ? demand : 0;
-    if (this.state !== 'running') for (const d of this.written) Object.assign(d, { inlet: false, exhaust: false, pumpDemand: 0 });
+    if (this.state !== 'running')
+      for (const d of this.written) Object.assign(d, { inlet: false, exhaust: false, pumpDemand: 0 });
     this.stage();
     return ended;
   }
@@ -270,7 +285,7 @@ export class Station {
     let bestPriority = Number.NEGATIVE_INFINITY;
     this.written.forEach((d, i) => {
       if (!d.inlet) return;
-      const pr = (this.regulators[i] as ZoneRegulator).inletPriority(this.targetsNow[i] ?? 0, pressures[i] ?? 0);
+      const pr = (this.regulators[i] as ZoneRegulator).inletPriority(this.targetsNow[i] ?? 0);
       if (pr > bestPriority) {
         bestPriority = pr;
         best = i;
@@ -385,6 +400,10 @@ export class Station {
       zones,
     };
   }
+}
+
+function leak(rate: number | undefined): { leakRateMmHgPerMin?: number } {
+  return rate === undefined ? {} : { leakRateMmHgPerMin: rate };
 }
 
 function round1(x: number): number {

@@ -31,6 +31,8 @@ export interface ZoneObservation {
   setpointMmHg: number;
   /** Top-up time within the current hold. */
   topUpInHoldMs: number;
+  /** Compensated leak rate of the current hold, mmHg/min, once known. */
+  leakRateMmHgPerMin?: number;
 }
 
 export interface StationObservation {
@@ -175,7 +177,8 @@ export class StationSupervisor {
       }
 
       // Frozen sensor: not one change while the chamber should be filling or venting.
-      const shouldMove = (z.inlet && obs.pumpOn) || (!z.exhaust && Math.abs(p) > LIMITS.ventBelowMmHg.default);
+      const shouldMove =
+        (z.inlet && obs.pumpOn) || (!z.exhaust && Math.abs(p) > LIMITS.ventBelowMmHg.default);
       if (fresh && (p !== t.sameValue || !shouldMove)) {
         t.sameValue = p;
         t.sameSince = now;
@@ -212,7 +215,10 @@ export class StationSupervisor {
       }
 
       // Compensated leak: the pump keeps topping up a held zone.
-      if (z.command === 'hold' && z.topUpInHoldMs > LIMITS.compensatedLeakS.default * MS_PER_S) {
+      const leaking =
+        z.topUpInHoldMs > LIMITS.compensatedLeakS.default * MS_PER_S ||
+        (z.leakRateMmHgPerMin ?? 0) > LIMITS.leakAlarmMmHgPerMin.default;
+      if (z.command === 'hold' && leaking) {
         if (!t.leakFlagged) {
           t.leakFlagged = true;
           this.leakAlarms++;
@@ -223,7 +229,7 @@ export class StationSupervisor {
             zone,
             reason: stop
               ? `Zone ${zone} keeps losing air (${this.leakAlarms} times this session). The session was stopped and the station vented; check the garment and its hose connection.`
-              : `Zone ${zone} is losing air: the pump had to top it up for over ${LIMITS.compensatedLeakS.default} s while holding. Check the garment and its hose connection.`,
+              : `Zone ${zone} is losing air (the pump is making up ${Math.round(z.leakRateMmHgPerMin ?? 0)} mmHg/min while holding). Check the garment and its hose connection.`,
             vent: stop,
           });
         }
@@ -298,7 +304,8 @@ export function checkBoard(input: { estopPressed: boolean; latenessMs: number; p
     trips.push({
       code: 'emergency-stop',
       priority: 'high',
-      reason: 'The emergency stop is pressed. Every station was vented. Release the button, then acknowledge.',
+      reason:
+        'The emergency stop is pressed. Every station was vented. Release the button, then acknowledge.',
       vent: true,
     });
   }

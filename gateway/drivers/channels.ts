@@ -127,7 +127,12 @@ export class DebouncedInput implements DigitalInput {
 
 export class CalibratedPressureInput implements PressureInput {
   private zero = 0;
-  private last: PressureSample = { mmHg: Number.NaN, sampledAtMs: Number.NEGATIVE_INFINITY, health: 'error', detail: 'no sample yet' };
+  private last: PressureSample = {
+    mmHg: Number.NaN,
+    sampledAtMs: Number.NEGATIVE_INFINITY,
+    health: 'error',
+    detail: 'no sample yet',
+  };
 
   constructor(readonly ref: string) {}
 
@@ -136,7 +141,8 @@ export class CalibratedPressureInput implements PressureInput {
   }
 
   setZeroOffset(offsetMmHg: number): void {
-    if (!Number.isFinite(offsetMmHg)) throw new RangeError(`zero offset for ${this.ref} must be a finite number`);
+    if (!Number.isFinite(offsetMmHg))
+      throw new RangeError(`zero offset for ${this.ref} must be a finite number`);
     this.zero = offsetMmHg;
   }
 

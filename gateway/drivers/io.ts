@@ -117,7 +117,11 @@ export interface I2cBusLike {
     buffer: Buffer,
   ): Promise<{ bytesWritten: number; buffer: Buffer }>;
   i2cRead(address: number, length: number, buffer: Buffer): Promise<{ bytesRead: number; buffer: Buffer }>;
-  i2cWrite(address: number, length: number, buffer: Buffer): Promise<{ bytesWritten: number; buffer: Buffer }>;
+  i2cWrite(
+    address: number,
+    length: number,
+    buffer: Buffer,
+  ): Promise<{ bytesWritten: number; buffer: Buffer }>;
   receiveByte(address: number): Promise<number>;
   sendByte(address: number, byte: number): Promise<void>;
   close(): Promise<void>;

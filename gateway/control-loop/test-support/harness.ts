@@ -20,7 +20,10 @@ export interface Harness extends RunningBoard {
   of<E extends EventName>(event: E): Events[E][];
 }
 
-export async function harness(profile = 'simulator', overrides?: (b: ReturnType<typeof loadBoard>) => void): Promise<Harness> {
+export async function harness(
+  profile = 'simulator',
+  overrides?: (b: ReturnType<typeof loadBoard>) => void,
+): Promise<Harness> {
   const clock = new VirtualClock();
   const board = loadBoard(profile);
   overrides?.(board);
