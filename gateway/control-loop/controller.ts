@@ -139,6 +139,7 @@ export class Controller {
         sessionElapsedMs: st.sessionElapsedMs(now),
         sessionMaxMs: st.sessionMaxMs(),
         linkDown: down ? `${down.id}: ${health[down.id]?.message ?? 'offline'}` : null,
+        fillLimitMs: st.fillLimitMs(),
       });
       const change = this.alarms.update(st.id, trips);
       this.publish(change);

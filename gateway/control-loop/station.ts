@@ -84,6 +84,7 @@ export class Station {
       command: this.commands[i] ?? 'vent',
       setpointMmHg: this.setpoints[i] ?? 0,
       topUpInHoldMs: this.regulators[i]?.topUpInHoldMs ?? 0,
+      reached: this.regulators[i]?.reached ?? false,
       ...leak(this.regulators[i]?.leakRateMmHgPerMin(nowMs)),
     }));
   }
@@ -332,6 +333,12 @@ export class Station {
 
   elapsedMs(nowMs: number): number {
     return this.session ? this.session.runner.elapsedMs(nowMs) : 0;
+  }
+
+  /** The longest fill of one zone the running program allows, ms (0 when not running). */
+  fillLimitMs(): number {
+    const p = this.session?.program;
+    return p && this.state === 'running' ? p.inflateMaxS * 1000 : 0;
   }
 
   /** Session time limit for the supervisor: the program's duration, its last release, and a margin. */

@@ -31,6 +31,8 @@ export interface ZoneObservation {
   setpointMmHg: number;
   /** Top-up time within the current hold. */
   topUpInHoldMs: number;
+  /** The regulator has brought the zone to its fill target. */
+  reached: boolean;
   /** Compensated leak rate of the current hold, mmHg/min, once known. */
   leakRateMmHgPerMin?: number;
 }
@@ -46,6 +48,8 @@ export interface StationObservation {
   sessionMaxMs: number;
   /** Why the station's I/O is unreachable, when it is. */
   linkDown: string | null;
+  /** The program's longest allowed fill of one zone (inflateMaxS), ms; 0 without a session. */
+  fillLimitMs: number;
 }
 
 const MS_PER_S = 1000;
@@ -62,6 +66,7 @@ interface ZoneTrack {
   fillFrom: number;
   fillVerified: boolean;
   ventSince: number | null;
+  ventVerified: boolean;
   ventedSince: number | null;
   leakFlagged: boolean;
 }
@@ -77,6 +82,7 @@ const newTrack = (now: number): ZoneTrack => ({
   fillFrom: 0,
   fillVerified: false,
   ventSince: null,
+  ventVerified: false,
   ventedSince: null,
   leakFlagged: false,
 });
@@ -192,14 +198,26 @@ export class StationSupervisor {
         });
       }
 
-      // Inflation verified: a fill must raise the zone by X within T (Klipper's verify_heater).
-      const filling = z.command === 'fill' && z.inlet;
+      // Inflation verified: a fill must raise the zone by X within T (Klipper's verify_heater),
+      // and reach its pressure within the program's longest fill. Timed from the fill command,
+      // not from the inlet opening: a fill that never gets the pump is not verified either.
+      const filling = z.command === 'fill';
+      const fillGaveUp = !filling && t.fillSince !== null && !z.reached && z.command === 'hold';
       if (filling && t.fillSince === null) {
         t.fillSince = now;
         t.fillFrom = p;
         t.fillVerified = false;
-      } else if (!filling && z.command !== 'fill') {
+      } else if (!filling) {
         t.fillSince = null;
+      }
+      if (fillGaveUp) {
+        trips.push({
+          code: 'inflation-not-verified',
+          priority: 'high',
+          zone,
+          reason: `Zone ${zone} did not reach its pressure within ${Math.round(obs.fillLimitMs / MS_PER_S)} s (${p.toFixed(0)} of ${z.setpointMmHg.toFixed(0)} mmHg). A hose may be off, the garment may leak or the pump may be failing. The station was vented.`,
+          vent: true,
+        });
       }
       if (filling && t.fillSince !== null && !t.fillVerified) {
         if (p - t.fillFrom >= LIMITS.inflationRiseMmHg.default) t.fillVerified = true;
@@ -239,9 +257,12 @@ export class StationSupervisor {
 
       // Vent verified: a venting zone must fall below 10 mmHg within T.
       const venting = z.command === 'vent' && !z.exhaust;
-      if (!venting) t.ventSince = null;
-      else t.ventSince ??= now;
-      if (venting && t.ventSince !== null && p >= LIMITS.ventBelowMmHg.default) {
+      if (!venting) {
+        t.ventSince = null;
+        t.ventVerified = false;
+      } else t.ventSince ??= now;
+      if (venting && p < LIMITS.ventBelowMmHg.default) t.ventVerified = true;
+      if (venting && !t.ventVerified && t.ventSince !== null) {
         if (now - t.ventSince > LIMITS.ventVerifyS.default * MS_PER_S) {
           trips.push({
             code: 'vent-not-verified',

@@ -115,20 +115,20 @@ describe('fault catalogue', () => {
 });
 
 describe('physical faults', () => {
-  it('leak: a held chamber decays at the configured extra rate (±20 %)', (t) => {
+  it('leak: an injected leak decays a held chamber at the configured extra rate (±20 %)', (t) => {
     const rates: number[] = [];
     for (const extra of [0, 60, 200]) {
       const m = leg(1);
-      if (extra > 0) m.injectFault({ kind: 'leak', zone: 0, mmHgPerMin: extra });
       fill(m, 0, 53);
       m.advanceTo(m.timeMs + 6000); // thermal settling first (§1.6: wait ~5 s before judging a leak)
-      // Measure over a short window around 50 mmHg, where the rate is specified.
-      while (m.chamberMmHg(0) > 50.5) m.advanceTo(m.timeMs + 10);
-      rates.push(decayRate(m, 0, 2000));
+      while (m.chamberMmHg(0) > 51) m.advanceTo(m.timeMs + 10);
+      if (extra > 0) m.injectFault({ kind: 'leak', zone: 0, mmHgPerMin: extra });
+      // A short window around 50 mmHg, where leak rates are specified.
+      rates.push(decayRate(m, 0, 500));
     }
     const [base = 0, r60 = 0, r200 = 0] = rates;
     t.diagnostic(
-      `held at 50 mmHg: healthy ${base.toFixed(1)} mmHg/min; +60 fault ${r60.toFixed(1)}; +200 fault ${r200.toFixed(1)}`,
+      `held at ≈ 50 mmHg: healthy ${base.toFixed(1)} mmHg/min; with +60 fault ${r60.toFixed(1)}; with +200 fault ${r200.toFixed(1)}`,
     );
     assert.ok(Math.abs(base - 10) <= 2, `healthy leak ${base} mmHg/min (default 10)`);
     assert.ok(Math.abs(r60 - base - 60) <= 12, `extra leak ${r60 - base} mmHg/min`);
@@ -142,13 +142,14 @@ describe('physical faults', () => {
     m.injectFault({ kind: 'hose-disconnected', zone: 0 });
     const initial = decayRate(m, 0, 100);
     m.advanceTo(m.timeMs + 1000);
+    const after1 = m.chamberMmHg(0);
+    m.advanceTo(m.timeMs + 4000);
     t.diagnostic(
-      `disconnected hose: initial decay ${initial.toFixed(0)} mmHg/min; after 1.1 s ${m.chamberMmHg(0).toFixed(2)} mmHg`,
+      `disconnected hose: initial decay ${initial.toFixed(0)} mmHg/min; ${after1.toFixed(2)} mmHg after 1.1 s, ${m.chamberMmHg(0).toFixed(2)} after 5.1 s`,
     );
     assert.ok(initial > 600, `${initial} mmHg/min`);
-    assert.ok(m.chamberMmHg(0) < 2);
+    assert.ok(after1 < 6 && m.chamberMmHg(0) < 1);
     // Filling now blows the air out of the loose hose end.
-    fill(m, 0, 1000); // stops at the 60 s guard
     m.setExhaust(0, true);
     m.setInlet(0, true);
     m.setPump(1);
@@ -157,27 +158,27 @@ describe('physical faults', () => {
     assert.ok(m.pumpFlowMlPerS() > 40, 'the pump runs free');
     const reading = m.sense(0).mmHg - m.sensorCalibration(0).offsetMmHg;
     assert.ok(reading < 10, `valve-block sensor reads ${reading} (only the hose drop)`);
-    assert.equal(m.chamberMmHg(1), 0, 'the other zone is untouched');
+    assert.ok(Math.abs(m.chamberMmHg(1)) < 0.1, 'the other zone feels only limb coupling');
     // Reconnected, it fills again.
     m.clearFault('hose-disconnected');
-    m.advanceTo(m.timeMs + 3000);
-    assert.ok(m.chamberMmHg(0) > 5);
+    m.advanceTo(m.timeMs + 6000);
+    assert.ok(m.chamberMmHg(0) > 20, `refilled to ${m.chamberMmHg(0)}`);
   });
 
   it('blocked-hose: the chamber neither fills nor vents, and the valve-block sensor sees the manifold', () => {
-    const m = leg(2, { thermal: { epsilon: 0 } });
+    const m = leg(2, { thermal: { epsilon: 0 }, chamber: { leakMmHgPerMinAt50: 0 } });
     fill(m, 0, 30);
     m.advanceTo(m.timeMs + 100);
     m.injectFault({ kind: 'blocked-hose', zone: 0 });
     const p0 = m.chamberMmHg(0);
-    m.setExhaust(0, false); // try to vent
+    m.setExhaust(0, false); // try to vent (only limb coupling from the venting neighbour moves it)
     m.advanceTo(m.timeMs + 3000);
-    assert.ok(Math.abs(m.chamberMmHg(0) - p0) < 0.5, `vent blocked: ${p0} → ${m.chamberMmHg(0)}`);
+    assert.ok(Math.abs(m.chamberMmHg(0) - p0) < 0.1, `vent blocked: ${p0} → ${m.chamberMmHg(0)}`);
     m.setExhaust(0, true);
     m.setInlet(0, true);
     m.setPump(1);
     m.advanceTo(m.timeMs + 2000);
-    assert.ok(Math.abs(m.chamberMmHg(0) - p0) < 0.5, 'fill blocked');
+    assert.ok(Math.abs(m.chamberMmHg(0) - p0) < 0.1, 'fill blocked');
     // The blocked zone is the only open path: the pump dead-heads and the relief opens; the
     // valve-block tap sees the manifold (the "fast over-pressure" signature of a kinked hose).
     assert.ok(m.manifoldMmHg() > 250);

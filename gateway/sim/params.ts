@@ -366,8 +366,12 @@ function num(path: string, v: number, lo: number, hi: number, loOpen = false): v
  */
 export function validateStationParams(p: StationParams): void {
   checkZoneCount(p.zones);
-  if (p.chambers.length !== p.zones)
+  if (p.chambers.length !== p.zones) {
     throw new RangeError(`chambers: ${p.chambers.length} entries for ${p.zones} zones`);
+  }
+  if (p.zoneGarments.length !== p.zones) {
+    throw new RangeError(`zoneGarments: ${p.zoneGarments.length} entries for ${p.zones} zones`);
+  }
   num('pump.freeFlowLPerMin', p.pump.freeFlowLPerMin, 0, 100);
   num('pump.maxPressureMmHg', p.pump.maxPressureMmHg, 10, 3000);
   num('pump.spinUpTauMs', p.pump.spinUpTauMs, 0, 5000, true);

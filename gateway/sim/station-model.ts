@@ -92,6 +92,15 @@ const MANIFOLD_MAX_ITERATIONS = 80;
 /** Times closer than this are the same instant (ms); guards float round-off in step bookkeeping. */
 const TIME_EPSILON_MS = 1e-9;
 
+/** Freezes an object graph (params are plain data: objects, arrays, numbers, strings). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** A reading as the sensor's analog output would give it, before the ADC (not quantised by default). */
 export interface SensorReading {
   /** mmHg as the sensor reports it: lag, gain and offset error, noise, drift and faults included. NaN if unplugged. */
@@ -356,7 +365,8 @@ export class StationModel {
     validateStationParams(params);
     checkSeed(seed);
     if (!Number.isFinite(startMs)) throw new RangeError(`startMs must be finite, got ${startMs}`);
-    this.params = params;
+    // A frozen private copy: derived constants below are computed once from it.
+    this.params = deepFreeze(structuredClone(params));
     this.zones = params.zones;
     this.garment = params.garment;
     this.t = startMs;
@@ -788,10 +798,11 @@ export class StationModel {
     this.updateStepConstants(h);
 
     // Pump motor speed: exact first-order response to the effective duty over the step (§7 τ_p).
-    const target = this.effDuty;
+    // A dead motor does not turn; revived, it spins up from where it has coasted down to.
+    const target = this.pumpFactor > 0 ? this.effDuty : 0;
     this.speed = target + (this.speed - target) * this.decayPump;
     if (target === 0 && this.speed < PUMP_STOPPED_SPEED) this.speed = 0;
-    if (target > 0) this.pumpRunMs += h;
+    if (this.effDuty > 0) this.pumpRunMs += h;
     const q0 = this.pumpFreeFlowMlS * this.pumpFactor * this.speed;
 
     // Inlet paths of the awake zones (sleeping zones have their inlet shut). Density factors use
@@ -856,7 +867,7 @@ export class StationModel {
     for (let i = 0; i < nAwake; i++) this.applyOwnChange(awake[i] ?? 0);
     if (this.bumpZone >= 0) {
       const bz = this.bumpZone;
-      this.p[bz] = (this.p[bz] ?? 0) + this.bumpShape(t1) - this.bumpShape(t0);
+      this.squeeze(bz, this.bumpShape(t1) - this.bumpShape(t0));
       if (t1 >= this.bumpStart + this.bumpDur) this.bumpZone = -1;
     }
 
@@ -904,9 +915,20 @@ export class StationModel {
     this.p[z] = (this.p[z] ?? 0) + d;
     const kappa = this.params.couplingKappa;
     if (kappa > 0) {
-      if (z > 0) this.p[z - 1] = (this.p[z - 1] ?? 0) + kappa * d;
-      if (z < this.zones - 1) this.p[z + 1] = (this.p[z + 1] ?? 0) + kappa * d;
+      if (z > 0) this.squeeze(z - 1, kappa * d);
+      if (z < this.zones - 1) this.squeeze(z + 1, kappa * d);
     }
+  }
+
+  /**
+   * A pressure change of chamber z from outside (limb coupling, a patient bump): tissue pushes on
+   * the bladder or gives way. Giving way cannot pull a bladder below atmospheric pressure: a
+   * collapsed bladder just goes slacker (below 0 mmHg its volume, not its pressure, gives).
+   */
+  private squeeze(z: number, dp: number): void {
+    const p = this.p[z] ?? 0;
+    if (dp >= 0) this.p[z] = p + dp;
+    else this.p[z] = Math.max(p + dp, Math.min(p, 0));
   }
 
   /** Lists the awake zones in zone order (the order of summation stays fixed: same seed, same trace). */
