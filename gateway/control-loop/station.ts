@@ -254,7 +254,7 @@ export class Station {
         nowMs,
       );
     }
-    this.arbitrateInlets(pressures);
+    this.arbitrateInlets();
     if (out?.done) ended = this.endSession(nowMs, 'completed', 'completed');
     if (ended) this.beginVenting(nowMs);
 
@@ -279,9 +279,9 @@ export class Station {
   /**
    * One inlet open at a time. The inlets share the pump's manifold: with two open, a chamber
    * above the manifold pressure blows back into one being filled below it (no check valves in
-   * the plumbing). Fills go first, then the top-up furthest below its target.
+   * the plumbing). Priorities are the regulators' (a spin-down first, then top-ups, then fills).
    */
-  private arbitrateInlets(pressures: number[]): void {
+  private arbitrateInlets(): void {
     let best = -1;
     let bestPriority = Number.NEGATIVE_INFINITY;
     this.written.forEach((d, i) => {
