@@ -3,7 +3,7 @@
  * are the same whether the code runs from gateway/*.ts (tests) or dist/gateway/*.js (production).
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 function findRoot(start: string): string {
@@ -17,3 +17,8 @@ function findRoot(start: string): string {
 }
 
 export const PACKAGE_ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+/** Where the controller listens and its clients connect, from the environment. */
+export function controllerSocketPath(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.PRESSO_CONTROLLER_SOCKET || join(env.PRESSO_DATA_DIR || './data', 'controller.sock'));
+}

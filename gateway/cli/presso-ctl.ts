@@ -8,6 +8,7 @@
  * 3 the controller cannot be reached. Output is plain columns meant for people; its layout is
  * kept stable because scripts and tests read it.
  */
+import { controllerSocketPath } from '../paths.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from '../drivers/io.js';
@@ -61,10 +62,6 @@ const io: Output = {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
 };
-
-function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PRESSO_CONTROLLER_SOCKET || `${env.PRESSO_DATA_DIR ?? './data'}/controller.sock`;
-}
 
 // ---------------------------------------------------------------- formatting
 
@@ -227,7 +224,7 @@ function parse(argv: string[]): Invocation | 'help' {
     throw new UsageError('--count applies to "watch" only');
   }
   return {
-    socketPath: resolve(values.socket ?? defaultSocketPath()),
+    socketPath: values.socket ? resolve(values.socket) : controllerSocketPath(),
     command,
     positionals: rest,
     pressure: positiveNumber('pressure', values.pressure),

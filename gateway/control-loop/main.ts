@@ -1,27 +1,44 @@
 /**
- * The controller process entry point.
+ * The controller process.
  *
- * Today it opens the board, writes the safe state first (pumps off, inlets closed, exhausts open),
- * runs the fixed-rate tick (sample every device, toggle the heartbeat, flush) and logs every
- * station's zone pressures once a second. It runs no program: pumps and valves will be switched
- * only by the controller's safety supervisor, which is not written yet.
+ * Start-up order is the safety order: load and validate the board (a config error stops here,
+ * exit code 2); open every device and write the safe state (pumps off, inlets shut, exhausts
+ * open) before anything else; then run the control tick; only then open the Unix socket for
+ * clients. On SIGTERM/SIGINT or an uncaught error it vents every station, writes the safe
+ * state, and exits.
  *
- * Environment: PRESSO_BOARD (profile name or path, default "simulator").
+ * Environment:
+ *   PRESSO_BOARD              board profile name or path (default "simulator")
+ *   PRESSO_DATA_DIR           where the controller socket lives (default ./data)
+ *   PRESSO_CONTROLLER_SOCKET  the socket path itself (default $PRESSO_DATA_DIR/controller.sock)
+ *   PRESSO_LOG_PRESSURES      seconds between pressure log lines; 0 turns them off (default 5)
  */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { RealClock } from '../clock.js';
 import { loadBoard } from '../board/load.js';
 import { startBoard } from '../board/runtime.js';
 import { BoardConfigError, type Logger } from '../drivers/io.js';
-import { TickLoop } from './tick-loop.js';
+import { controllerSocketPath, PACKAGE_ROOT } from '../paths.js';
+import { Controller } from './controller.js';
+import { IpcServer } from './ipc-server.js';
 import { formatPressures } from './pressure-log.js';
-
-const LOG_EVERY_MS = 1000;
+import { TickLoop } from './tick-loop.js';
 
 const log: Logger = {
   info: (m) => console.log(`[controller] ${m}`),
   warn: (m) => console.warn(`[controller] warning: ${m}`),
   error: (m) => console.error(`[controller] error: ${m}`),
 };
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 async function main(): Promise<void> {
   const profile = process.env.PRESSO_BOARD || 'simulator';
@@ -36,44 +53,80 @@ async function main(): Promise<void> {
     throw e;
   }
   const clock = new RealClock();
-  const { io } = await startBoard(board, clock, log);
+  let running;
+  try {
+    running = await startBoard(board, clock, log);
+  } catch (e) {
+    log.error(`${e instanceof BoardConfigError ? 'board config error: ' : ''}${(e as Error).message}`);
+    process.exit(2);
+  }
+  const { io, sim } = running;
   log.info(
     `board "${board.name}" (${board.source}): ${board.stations.length} stations, ` +
       `${board.devices.length} devices, tick ${board.loopRateHz} Hz; every output in the safe state`,
   );
 
-  let heartbeat = false;
-  let lastLog = Number.NEGATIVE_INFINITY;
-  const loop = new TickLoop(
+  // eslint-disable-next-line prefer-const -- the loop and the controller refer to each other
+  let loop: TickLoop;
+  const ctrl = new Controller({
     clock,
-    1000 / board.loopRateHz,
-    async () => {
-      await io.sampleAll();
-      heartbeat = !heartbeat;
-      io.heartbeat?.set(heartbeat);
-      await io.flushAll();
+    io,
+    ...(sim ? { sim } : {}),
+    version: version(),
+    loopStats: () => loop.stats(),
+  });
+  const logEveryMs = Number(process.env.PRESSO_LOG_PRESSURES ?? 5) * 1000;
+  let lastLog = Number.NEGATIVE_INFINITY;
+  loop = new TickLoop(
+    clock,
+    ctrl.periodMs,
+    async ({ latenessMs }) => {
+      await ctrl.tick(latenessMs);
       const now = clock.now();
-      if (now - lastLog >= LOG_EVERY_MS) {
+      if (logEveryMs > 0 && now - lastLog >= logEveryMs) {
         lastLog = now;
         for (const line of formatPressures(io)) log.info(line);
-        const s = loop.stats();
-        log.info(
-          `tick lateness p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms, max ${s.maxMs.toFixed(2)} ms`,
-        );
       }
     },
     (e) => log.error(`tick failed: ${(e as Error).stack ?? String(e)}`),
   );
   loop.start();
 
+  ctrl.onEvent((event, data) => {
+    if (event === 'alarm-raised') {
+      const a = data as { priority: string; stationId: string | null; reason: string };
+      log.warn(`ALARM (${a.priority}) ${a.stationId ?? 'all stations'}: ${a.reason}`);
+    } else if (event === 'session-ended') {
+      const r = data as { stationId: string; end: string; reason: string };
+      log.info(`session on ${r.stationId} ended: ${r.end} (${r.reason})`);
+    }
+  });
+
+  const socketPath = controllerSocketPath();
+  mkdirSync(dirname(socketPath), { recursive: true });
+  const ipc = new IpcServer(ctrl, socketPath, log);
+  try {
+    await ipc.start();
+  } catch (e) {
+    log.error(`${(e as Error).message}; venting and exiting`);
+    await loop.stop();
+    await ctrl.ventAll('controller could not open its socket');
+    await io.closeAll();
+    process.exit(1);
+  }
+
   let stopping = false;
   const shutdown = async (why: string, code: number) => {
     if (stopping) return;
     stopping = true;
-    log.info(`${why}: venting every station and closing the board`);
+    log.info(`${why}: venting every station`);
     await loop.stop();
+    const ended = await ctrl.ventAll(`controller stopped (${why})`);
     await io.closeAll();
-    log.info('safe state written; exiting');
+    log.info(`safe state written (${ended.length} session(s) interrupted); exiting`);
+    // Give clients a moment to receive the session-ended events, then close the socket.
+    await new Promise((r) => setTimeout(r, 50));
+    await ipc.stop();
     process.exit(code);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));

@@ -92,6 +92,15 @@ const MANIFOLD_MAX_ITERATIONS = 80;
 /** Times closer than this are the same instant (ms); guards float round-off in step bookkeeping. */
 const TIME_EPSILON_MS = 1e-9;
 
+/**
+ * A pressure change from outside a chamber (limb coupling, a patient bump): tissue pushes on the
+ * bladder or gives way. Giving way cannot pull a bladder below atmospheric pressure: a collapsed
+ * bladder just goes slacker (below 0 mmHg its volume, not its pressure, gives).
+ */
+function squeezed(p: number, dp: number): number {
+  return dp >= 0 ? p + dp : Math.max(p + dp, Math.min(p, 0));
+}
+
 /** Freezes an object graph (params are plain data: objects, arrays, numbers, strings). */
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -337,6 +346,10 @@ export class StationModel {
   private stepQ0 = 0;
   private stepLoDown = 0;
   private stepHiDown = 0;
+  /** Length of the step being taken, ms. */
+  private stepH = 0;
+  /** Chamber pressure ownFlows() evaluates at. */
+  private fP = 0;
   /** Use Heun's method for chambers this step (a long step), else explicit Euler. */
   private stepSecondOrder = false;
   // Outputs of ownFlows().
@@ -709,7 +722,8 @@ export class StationModel {
       const remaining = tMs - this.t;
       // Take the remainder when it is less than a step away, so no sliver step is left over.
       if (h >= remaining || remaining - h < TIME_EPSILON_MS) h = remaining;
-      this.step(h);
+      this.stepH = h;
+      this.step();
     }
   }
 
@@ -788,7 +802,8 @@ export class StationModel {
    * makes an 8-zone station several times cheaper at the same accuracy (a test compares it with
    * `adaptive: false`).
    */
-  private step(h: number): void {
+  private step(): void {
+    const h = this.stepH;
     const prm = this.params;
     const n = this.zones;
     const t0 = this.t;
@@ -867,7 +882,7 @@ export class StationModel {
     for (let i = 0; i < nAwake; i++) this.applyOwnChange(awake[i] ?? 0);
     if (this.bumpZone >= 0) {
       const bz = this.bumpZone;
-      this.squeeze(bz, this.bumpShape(t1) - this.bumpShape(t0));
+      this.p[bz] = squeezed(this.p[bz] ?? 0, this.bumpShape(t1) - this.bumpShape(t0));
       if (t1 >= this.bumpStart + this.bumpDur) this.bumpZone = -1;
     }
 
@@ -915,20 +930,9 @@ export class StationModel {
     this.p[z] = (this.p[z] ?? 0) + d;
     const kappa = this.params.couplingKappa;
     if (kappa > 0) {
-      if (z > 0) this.squeeze(z - 1, kappa * d);
-      if (z < this.zones - 1) this.squeeze(z + 1, kappa * d);
+      if (z > 0) this.p[z - 1] = squeezed(this.p[z - 1] ?? 0, kappa * d);
+      if (z < this.zones - 1) this.p[z + 1] = squeezed(this.p[z + 1] ?? 0, kappa * d);
     }
-  }
-
-  /**
-   * A pressure change of chamber z from outside (limb coupling, a patient bump): tissue pushes on
-   * the bladder or gives way. Giving way cannot pull a bladder below atmospheric pressure: a
-   * collapsed bladder just goes slacker (below 0 mmHg its volume, not its pressure, gives).
-   */
-  private squeeze(z: number, dp: number): void {
-    const p = this.p[z] ?? 0;
-    if (dp >= 0) this.p[z] = p + dp;
-    else this.p[z] = Math.max(p + dp, Math.min(p, 0));
   }
 
   /** Lists the awake zones in zone order (the order of summation stays fixed: same seed, same trace). */
@@ -963,7 +967,8 @@ export class StationModel {
   private ownChange(z: number): void {
     const hs = this.stepS;
     const pz = this.p[z] ?? 0;
-    this.ownFlows(z, pz);
+    this.fP = pz;
+    this.ownFlows(z);
     const c = this.fC;
     let qChamberIn = this.fChamberIn;
     let qOut = this.fOut;
@@ -971,7 +976,8 @@ export class StationModel {
     let d = ((qChamberIn - qOut - qLeak) * hs) / c;
     let tau = this.fTau;
     if (this.stepSecondOrder) {
-      this.ownFlows(z, pz + d);
+      this.fP = pz + d;
+      this.ownFlows(z);
       const d2 = ((this.fChamberIn - this.fOut - this.fLeak) * hs) / this.fC;
       d = 0.5 * (d + d2);
       qChamberIn = 0.5 * (qChamberIn + this.fChamberIn);
@@ -1007,8 +1013,20 @@ export class StationModel {
    * the f* scratch fields: C_eff, inflow from the inlet, outflow to atmosphere, leak, and the
    * zone's time constant C_eff/Σconductance. Also records the inlet flow in qIn[z].
    */
-  private ownFlows(z: number, pz: number): void {
-    const c = this.compliance(z, pz);
+  private ownFlows(z: number): void {
+    const pz = this.fP;
+    // C_eff from the per-zone linearisation while pz stays close to its anchor.
+    const shape = this.shapes[z] as ChamberShape;
+    const dpc = pz - (this.cAnchorP[z] ?? Number.NaN);
+    let c: number;
+    if (Math.abs(dpc) <= COMPLIANCE_REUSE_FRACTION_OF_PS * shape.slackMmHg) {
+      c = (this.cAnchorC[z] ?? 0) + (this.cAnchorSlope[z] ?? 0) * dpc;
+    } else {
+      c = chamberCompliance(shape, pz);
+      this.cAnchorP[z] = pz;
+      this.cAnchorC[z] = c;
+      this.cAnchorSlope[z] = chamberComplianceSlope(shape, pz);
+    }
     const kIn = this.kInEff[z] ?? 0;
     let qIn = 0;
     let gIn = 0;
@@ -1049,20 +1067,6 @@ export class StationModel {
     this.fLeak = g * pz;
     const gTotal = g + (disconnected ? 0 : gIn) + gOut;
     this.fTau = gTotal > 0 ? (1000 * c) / gTotal : Number.POSITIVE_INFINITY;
-  }
-
-  /** C_eff of chamber z at pz, from the per-zone linearisation while pz stays close to its anchor. */
-  private compliance(z: number, pz: number): number {
-    const dp = pz - (this.cAnchorP[z] ?? Number.NaN);
-    const shape = this.shapes[z] as ChamberShape;
-    if (Math.abs(dp) <= COMPLIANCE_REUSE_FRACTION_OF_PS * shape.slackMmHg) {
-      return (this.cAnchorC[z] ?? 0) + (this.cAnchorSlope[z] ?? 0) * dp;
-    }
-    const c = chamberCompliance(shape, pz);
-    this.cAnchorP[z] = pz;
-    this.cAnchorC[z] = c;
-    this.cAnchorSlope[z] = chamberComplianceSlope(shape, pz);
-    return c;
   }
 
   /** Brings sleeping zone z up to time tTo in one step of its own (its inlet is shut, valves settled). */
