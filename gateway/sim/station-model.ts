@@ -337,7 +337,7 @@ export class StationModel {
   private decayPump = 0;
 
   // Values of the current step, kept in fields rather than passed as arguments: V8 boxes every
-  // double passed to or returned from a call it does not inline, which cost about a dozen heap
+  // double passed to or returned from a call it does not inline, which cost several heap
   // allocations per 1 ms step.
   private stepS = 0;
   private stepHeatLoss = 0;
@@ -346,8 +346,11 @@ export class StationModel {
   private stepQ0 = 0;
   private stepLoDown = 0;
   private stepHiDown = 0;
-  /** Length of the step being taken, ms. */
+  /** Length of the step being taken, ms, and its start, end and middle. */
   private stepH = 0;
+  private stepT0 = 0;
+  private stepT1 = 0;
+  private stepTMid = 0;
   /** Chamber pressure ownFlows() evaluates at. */
   private fP = 0;
   /** Use Heun's method for chambers this step (a long step), else explicit Euler. */
@@ -713,8 +716,10 @@ export class StationModel {
       let h: number;
       if (integ.adaptive && this.isQuiet()) {
         h = Math.min(integ.maxQuietStepMs, this.minLongStepMs);
-        // Never run a long step past the start of the next patient bump.
+        // Never run a long step past the start of the next patient bump, nor past a sleeping
+        // zone's own next step (it would then catch up in one step longer than it allows).
         if (this.nextBumpAt > this.t) h = Math.min(h, this.nextBumpAt - this.t);
+        if (this.nextCatchUpAt > this.t) h = Math.min(h, this.nextCatchUpAt - this.t);
         h = Math.max(h, integ.stepMs);
       } else {
         h = Math.min(integ.stepMs, FINE_STEP_TAU_FRACTION * this.minTauMs);
@@ -751,14 +756,14 @@ export class StationModel {
   }
 
   /**
-   * Whether zone z must follow the fine steps from t0 on: its inlet is (or is becoming) open, so it
-   * exchanges air with the stiff manifold, or a valve of it is moving, or a bump acts on it.
-   * Sleeping zones are woken by the events that can make this true (a valve command, a fault
-   * change, a bump), so it is only evaluated for awake zones.
+   * Whether zone z must follow the fine steps: its inlet is open at t (so it exchanges air with
+   * the stiff manifold), a valve of it has been moving since t0, or a bump acts on it. Sleeping
+   * zones are woken by the events that can make this true (a valve command, a fault change, a
+   * bump), so it is only evaluated for awake zones.
    */
-  private zoneIsFast(z: number, t0: number, tMid: number): boolean {
+  private zoneIsFast(z: number, t0: number, t: number): boolean {
     return (
-      this.inletFraction(z, tMid) > 0 ||
+      this.inletFraction(z, t) > 0 ||
       (this.inlets[z] as Valve).settleAt > t0 ||
       (this.exhausts[z] as Valve).settleAt > t0 ||
       z === this.bumpZone
@@ -780,7 +785,8 @@ export class StationModel {
     );
   }
 
-  private updateStepConstants(h: number): void {
+  private updateStepConstants(): void {
+    const h = this.stepH;
     // catchUp() swaps its own values in and restores these, so an unchanged h needs nothing.
     if (h === this.cachedH) return;
     const p = this.params;
@@ -793,7 +799,7 @@ export class StationModel {
   }
 
   /**
-   * Advances the model by h ms.
+   * Advances the model by `stepH` ms.
    *
    * Multi-rate: zones that exchange air with the manifold (inlet open) or have a valve in motion
    * take every step. A zone whose inlet is shut and whose valves have settled only leaks, vents or
@@ -803,33 +809,45 @@ export class StationModel {
    * `adaptive: false`).
    */
   private step(): void {
-    const h = this.stepH;
-    const prm = this.params;
-    const n = this.zones;
-    const t0 = this.t;
-    const t1 = t0 + h;
-    const tMid = t0 + h / 2;
-    const hs = h / 1000;
-    this.updateStepConstants(h);
+    // Split into phases that each get their own optimiser inlining budget (one huge function
+    // stops inlining its small helpers, and then every double crossing a call is boxed).
+    this.stepT0 = this.t;
+    this.stepT1 = this.t + this.stepH;
+    this.stepTMid = this.t + this.stepH / 2;
+    this.updateStepConstants();
+    this.spinPump();
+    this.openInletPaths();
+    this.flowManifold();
+    this.changeChambers();
+    this.applyChanges();
+    this.tapAndSleep();
+    this.t = this.stepT1;
+    if (this.stepT1 >= this.nextCatchUpAt - TIME_EPSILON_MS) this.catchUpSleepers();
+  }
 
-    // Pump motor speed: exact first-order response to the effective duty over the step (§7 τ_p).
+  /** Pump motor speed: exact first-order response to the effective duty over the step (§7 τ_p). */
+  private spinPump(): void {
     // A dead motor does not turn; revived, it spins up from where it has coasted down to.
     const target = this.pumpFactor > 0 ? this.effDuty : 0;
     this.speed = target + (this.speed - target) * this.decayPump;
     if (target === 0 && this.speed < PUMP_STOPPED_SPEED) this.speed = 0;
-    if (this.effDuty > 0) this.pumpRunMs += h;
-    const q0 = this.pumpFreeFlowMlS * this.pumpFactor * this.speed;
+    if (this.effDuty > 0) this.pumpRunMs += this.stepH;
+    this.stepQ0 = this.pumpFreeFlowMlS * this.pumpFactor * this.speed;
+  }
 
-    // Inlet paths of the awake zones (sleeping zones have their inlet shut). Density factors use
-    // the pressures at the start of the step (they change by far less than 1 % per step).
-    const awake = this.awake;
-    const nAwake = this.nAwake;
+  /**
+   * Valve openings of the awake zones at mid-step, and the inlet path of each (sleeping zones have
+   * their inlet shut). Density factors use the pressures at the start of the step (they change by
+   * far less than 1 % per step).
+   */
+  private openInletPaths(): void {
+    const tMid = this.stepTMid;
     const pmOld = this.pm;
     let nOpen = 0;
     let hiDown = 0;
     let loDown = 0;
-    for (let i = 0; i < nAwake; i++) {
-      const z = awake[i] ?? 0;
+    for (let i = 0; i < this.nAwake; i++) {
+      const z = this.awake[i] ?? 0;
       const aIn = this.inletFraction(z, tMid);
       this.aIn[z] = aIn;
       this.aEx[z] = this.exhaustFraction(z, tMid);
@@ -848,51 +866,71 @@ export class StationModel {
       }
     }
     this.nOpenInlets = nOpen;
+    this.stepPmOld = pmOld;
+    this.stepLoDown = loDown;
+    this.stepHiDown = hiDown;
+  }
 
-    // Manifold: backward Euler, C_m·(P − P_old)/h = q_pump(P) − Σ q_inlet(P) − q_relief(P).
-    const relief = prm.manifold.reliefMmHg;
-    if (nOpen > 0 || q0 > 0 || (relief !== null && pmOld > relief)) {
-      this.stepPmOld = pmOld;
-      this.stepQ0 = q0;
-      this.stepLoDown = loDown;
-      this.stepHiDown = hiDown;
-      this.solveManifold();
-    }
+  /**
+   * Manifold: backward Euler, C_m·(P − P_old)/h = q_pump(P) − Σ q_inlet(P) − q_relief(P); then the
+   * pump's delivery and the relief's blow-off at the solved pressure.
+   */
+  private flowManifold(): void {
+    const pmOld = this.stepPmOld;
+    const q0 = this.stepQ0;
+    const relief = this.params.manifold.reliefMmHg;
+    if (this.nOpenInlets > 0 || q0 > 0 || (relief !== null && pmOld > relief)) this.solveManifold();
     const pm = this.pm;
     this.pmTrend = pm - pmOld;
     this.pumpQ = this.pumpCurve(q0, pm);
     this.reliefQ = this.reliefFlow(pm);
-    if (this.reliefQ > 0) this.reliefOpenMs += h;
-    this.ledgerData.pumpedMl += this.pumpQ * hs;
-    this.ledgerData.reliefMl += this.reliefQ * hs;
+    if (this.reliefQ > 0) this.reliefOpenMs += this.stepH;
+    this.ledgerData.pumpedMl += this.pumpQ * this.stepS;
+    this.ledgerData.reliefMl += this.reliefQ * this.stepS;
+  }
 
-    // Awake chambers: explicit Euler with the flows of the solved manifold.
+  /** Own changes of the awake chambers with the flows of the solved manifold. */
+  private changeChambers(): void {
     let minTau = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < nAwake; i++) {
-      const z = awake[i] ?? 0;
+    for (let i = 0; i < this.nAwake; i++) {
+      const z = this.awake[i] ?? 0;
       this.ownChange(z);
       const tau = this.tau[z] ?? 0;
       if (tau < minTau) minTau = tau;
     }
     this.minTauMs = minTau;
+  }
 
-    // Apply own changes plus limb coupling: a neighbour's pressure change passes κ of itself on
-    // through the shared tissue/shell (§7 "limb coupling"), whether the neighbour is awake or not.
-    // Patient bumps add on top.
-    for (let i = 0; i < nAwake; i++) this.applyOwnChange(awake[i] ?? 0);
+  /**
+   * Applies own changes plus limb coupling: a neighbour's pressure change passes κ of itself on
+   * through the shared tissue/shell (§7 "limb coupling"), whether the neighbour is awake or not.
+   * Patient bumps add on top.
+   */
+  private applyChanges(): void {
+    for (let i = 0; i < this.nAwake; i++) this.applyOwnChange(this.awake[i] ?? 0);
     if (this.bumpZone >= 0) {
       const bz = this.bumpZone;
+      const t0 = this.stepT0;
+      const t1 = this.stepT1;
       this.p[bz] = squeezed(this.p[bz] ?? 0, this.bumpShape(t1) - this.bumpShape(t0));
       if (t1 >= this.bumpStart + this.bumpDur) this.bumpZone = -1;
     }
+  }
 
-    // Sensor taps of awake zones; zones that turned slow fall asleep. The own rate of change is
-    // kept: it limits long steps and extrapolates a sleeper's readings between its updates.
-    const sleepFrom = SLEEP_MIN_STEP_FACTOR * prm.integration.stepMs;
+  /**
+   * Sensor taps of the awake zones; zones that turned slow fall asleep. The own rate of change is
+   * kept: it limits long steps and extrapolates a sleeper's readings between its updates.
+   */
+  private tapAndSleep(): void {
+    const t0 = this.stepT0;
+    const t1 = this.stepT1;
+    const h = this.stepH;
+    const integ = this.params.integration;
+    const sleepFrom = SLEEP_MIN_STEP_FACTOR * integ.stepMs;
     let fellAsleep = false;
     let minLong = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < nAwake; i++) {
-      const z = awake[i] ?? 0;
+    for (let i = 0; i < this.nAwake; i++) {
+      const z = this.awake[i] ?? 0;
       this.updateTap(z);
       this.zoneT[z] = t1;
       this.rate[z] = (this.dOwn[z] ?? 0) / h;
@@ -905,23 +943,23 @@ export class StationModel {
       if (long < minLong) minLong = long;
       // The valves must have rested for the whole step, so the rate is not a leftover of a moving
       // valve's last flow.
-      if (prm.integration.adaptive && long >= sleepFrom && !this.zoneIsFast(z, t0, t1)) {
+      if (integ.adaptive && long >= sleepFrom && !this.zoneIsFast(z, t0, t1)) {
         this.asleep[z] = 1;
         this.dueAt[z] = t1 + long;
         fellAsleep = true;
       }
     }
     this.minLongStepMs = minLong;
-    this.t = t1;
     if (fellAsleep) this.rebuildAwakeList();
+  }
 
-    // Sleeping zones whose own step is due catch up.
-    if (t1 >= this.nextCatchUpAt - TIME_EPSILON_MS) {
-      for (let z = 0; z < n; z++) {
-        if (this.asleep[z] && t1 >= (this.dueAt[z] ?? 0) - TIME_EPSILON_MS) this.catchUp(z, t1);
-      }
-      this.scheduleCatchUps();
+  /** Sleeping zones whose own step is due catch up to the end of this step. */
+  private catchUpSleepers(): void {
+    const t1 = this.stepT1;
+    for (let z = 0; z < this.zones; z++) {
+      if (this.asleep[z] && t1 >= (this.dueAt[z] ?? 0) - TIME_EPSILON_MS) this.catchUp(z, t1);
     }
+    this.scheduleCatchUps();
   }
 
   /** Adds zone z's own change to it and κ of it to each neighbour. */
