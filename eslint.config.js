@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'dashboard/dist/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'dashboard/dist/**', 'coverage/**', '.tmp/**', 'data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },

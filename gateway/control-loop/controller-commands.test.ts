@@ -130,4 +130,16 @@ describe('controller commands', () => {
     await h.run(1000);
     assert.ok(h.ctrl.stations.every((s) => s.state === 'idle'));
   });
+
+  it('a stalled control loop vents every station and latches a loop-stall alarm', async () => {
+    const h = await harness();
+    await h.ctrl.command('start', { stationId: 'bay-1', sessionId: 'a', program: circulation });
+    await h.run(3000);
+    await h.ctrl.tick(60); // the tick loop reports a tick 60 ms overdue (6 periods at 100 Hz)
+    const [alarm] = h.of('alarm-raised');
+    assert.equal(alarm?.code, 'loop-stall');
+    assert.equal(alarm?.latched, true);
+    assert.ok(h.ctrl.stations.every((s) => s.state === 'fault'));
+    assert.equal(h.sim!.world.station('bay-1').pumpDuty, 0);
+  });
 });

@@ -80,15 +80,21 @@ async function main(): Promise<void> {
   loop = new TickLoop(
     clock,
     ctrl.periodMs,
-    async ({ latenessMs }) => {
-      await ctrl.tick(latenessMs);
+    async ({ latenessMs, overdueMs }) => {
+      await ctrl.tick(Math.max(latenessMs, overdueMs));
       const now = clock.now();
       if (logEveryMs > 0 && now - lastLog >= logEveryMs) {
         lastLog = now;
         for (const line of formatPressures(io)) log.info(line);
       }
     },
-    (e) => log.error(`tick failed: ${(e as Error).stack ?? String(e)}`),
+    (e) => {
+      // A tick that fails has not checked or written anything: vent rather than carry on blind.
+      log.error(`tick failed: ${(e as Error).stack ?? String(e)}; venting every station`);
+      void ctrl
+        .ventAll('control tick failed')
+        .catch((v: unknown) => log.error(`venting failed: ${String(v)}`));
+    },
   );
   loop.start();
 

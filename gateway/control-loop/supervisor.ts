@@ -237,9 +237,12 @@ export class StationSupervisor {
         z.topUpInHoldMs > LIMITS.compensatedLeakS.default * MS_PER_S ||
         (z.leakRateMmHgPerMin ?? 0) > LIMITS.leakAlarmMmHgPerMin.default;
       if (z.command === 'hold' && leaking) {
+        // Level-triggered while the hold lasts, so the alarm stays active; counted once per hold.
         if (!t.leakFlagged) {
           t.leakFlagged = true;
           this.leakAlarms++;
+        }
+        {
           const stop = this.leakAlarms >= LIMITS.compensatedLeakLimit.default;
           trips.push({
             code: 'compensated-leak',

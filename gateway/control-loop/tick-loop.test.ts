@@ -44,8 +44,10 @@ describe('fixed-rate tick loop', () => {
   it('measures lateness and skips deadlines an overrunning tick missed instead of bursting', async () => {
     const clock = new VirtualClock();
     const starts: number[] = [];
-    const loop = new TickLoop(clock, 10, async ({ n }) => {
+    const overdue: number[] = [];
+    const loop = new TickLoop(clock, 10, async ({ n, overdueMs }) => {
       starts.push(clock.now());
+      overdue.push(overdueMs);
       if (n === 3) await clock.sleep(35); // a 35 ms stall (GC, a blocked call)
     });
     loop.start();
@@ -56,6 +58,8 @@ describe('fixed-rate tick loop', () => {
     assert.deepEqual(starts.slice(0, 6), [0, 10, 20, 30, 65, 70]);
     assert.equal(s.skipped, 2);
     assert.equal(s.maxMs, 5);
+    // The stall shows as the time since the previous tick, which the controller's stall rule uses.
+    assert.equal(overdue[4], 25);
     const stopping = loop.stop();
     await clock.advance(50); // lets a tick that is mid-way finish its own sleeps
     await stopping;

@@ -46,7 +46,20 @@ export class LatenessWindow {
   }
 }
 
-export type TickFn = (info: { n: number; deadlineMs: number; latenessMs: number }) => Promise<void> | void;
+export interface TickInfo {
+  n: number;
+  deadlineMs: number;
+  /** How late this tick started against its own deadline. */
+  latenessMs: number;
+  /**
+   * How much longer than one period has passed since the previous tick started. A stalled tick
+   * makes the loop skip deadlines, so its successor is not late against its own: this is what
+   * shows the stall.
+   */
+  overdueMs: number;
+}
+
+export type TickFn = (info: TickInfo) => Promise<void> | void;
 
 export class TickLoop {
   private running = false;
@@ -93,15 +106,19 @@ export class TickLoop {
   private async run(): Promise<void> {
     const start = this.clock.now();
     let n = 0;
+    let lastStart: number | undefined;
     while (this.running) {
       const deadline = start + n * this.periodMs;
       const wait = deadline - this.clock.now();
       if (wait > 0) await Promise.race([this.clock.sleep(wait), this.stopped]);
       if (!this.running) break;
-      const latenessMs = Math.max(0, this.clock.now() - deadline);
+      const now = this.clock.now();
+      const latenessMs = Math.max(0, now - deadline);
+      const overdueMs = lastStart === undefined ? 0 : Math.max(0, now - lastStart - this.periodMs);
+      lastStart = now;
       this.lateness.add(latenessMs);
       try {
-        await this.tick({ n, deadlineMs: deadline, latenessMs });
+        await this.tick({ n, deadlineMs: deadline, latenessMs, overdueMs });
       } catch (e) {
         this.onError(e);
       }

@@ -157,7 +157,10 @@ describe('simulator board', () => {
       stations: { zones: { sensor: string }[] }[];
     };
     raw.stations[1]!.zones[0]!.sensor = 'io-bay-1:z6.pressure';
-    const board = validateBoard({ ...raw, stations: raw.stations.slice(0, 2) }, 'x.json');
+    const board = validateBoard(
+      { ...raw, stations: raw.stations.slice(0, 2), simulator: { seed: 1 } },
+      'x.json',
+    );
     const clock = new VirtualClock();
     return assert.rejects(startBoard(board, clock, quiet), (e: unknown) => {
       assert.ok(e instanceof BoardConfigError);

@@ -125,7 +125,7 @@ export interface IntegrationParams {
   maxQuietStepMs: number;
   /**
    * false: every zone takes every `stepMs` step (the reference the adaptive scheme is tested
-   * against; about 5× slower for an 8-zone station).
+   * against; 2–3× slower for a 5-zone cycle, more with more zones).
    */
   adaptive: boolean;
 }
@@ -165,7 +165,10 @@ export type StationParamsOverride = DeepPartial<
   chambers?: readonly (DeepPartial<ChamberParams> | undefined)[];
 };
 
-/** Most zones a station model accepts (the largest garments seen have 8–12; §b of the devices reference). */
+/**
+ * Most zones a station model accepts. Garments seen have 3–10 chambers (devices reference §b);
+ * 24 or 32 are claimed but unconfirmed there, so 32 is the ceiling.
+ */
 export const MAX_ZONES = 32;
 
 /**

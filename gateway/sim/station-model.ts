@@ -562,7 +562,16 @@ export class StationModel {
   }
 
   ledger(): GasLedger {
-    return { ...this.ledgerData };
+    const l = { ...this.ledgerData };
+    // Sleeping zones are integrated up to their own last update; their outflows since then are
+    // extrapolated like their pressures, so the ledger matches chamberGasMl() at any time.
+    for (let z = 0; z < this.zones; z++) {
+      const dtS = (this.t - (this.zoneT[z] ?? this.t)) / 1000;
+      if (!this.asleep[z] || dtS <= 0) continue;
+      l.ventedMl += (this.qOut[z] ?? 0) * dtS;
+      l.leakedMl += ((this.leakG[z] ?? 0) + (this.faultLeakG[z] ?? 0)) * (this.p[z] ?? 0) * dtS;
+    }
+    return l;
   }
 
   stats(): StationStats {

@@ -181,7 +181,7 @@ function session(zonesPerStation: number[], minutes: number, tickMs = 10): { wal
 
 describe('speed of virtual time (target: 30-min session ≪ 1 s per 8-zone station, §8 "≥ 50× real time")', () => {
   it('one 8-zone station, 30 minutes of sequential cycles with 100 Hz sensor reads', (t) => {
-    session([8], 0.5); // JIT warm-up
+    session([8], 3); // JIT warm-up (the first minutes run partly unoptimised)
     const r = session([8], 30);
     t.diagnostic(`30 min, one 8-zone station: wall ${r.wallMs.toFixed(0)} ms, CPU ${r.cpuMs.toFixed(0)} ms`);
     // Generous: shared CI machines are slow and busy. The figure to watch is the diagnostic.
