@@ -7,11 +7,10 @@
 import Type, { type Static } from 'typebox';
 import { checkSchema } from '../config-check.js';
 import { LIMITS } from '../limits.js';
-import { SimPower } from '../sim/from-board.js';
+import { simServices, type SimPower } from '../sim/from-board.js';
 import type { SimWorld } from '../sim/world.js';
 import { DebouncedInput, HealthTracker, StagedDigitalOutput, noSuchKind } from './channels.js';
 import {
-  BoardConfigError,
   type ChannelKind,
   type DeviceHealth,
   type DigitalOutput,
@@ -109,11 +108,7 @@ export const simPanel: DriverDefinition<SimPanelConfig> = {
   parseConfig: (raw, path) => checkSchema(ConfigSchema, raw, path),
   checkChannel: (kind, channel) => checkChannel(kind, channel),
   create: (id, config, ctx) => {
-    const world = ctx.services.get('sim-world') as SimWorld | undefined;
-    const power = ctx.services.get('sim-power');
-    if (!world || !(power instanceof SimPower)) {
-      throw new BoardConfigError(`devices.${id}`, 'no simulated world: the board has no simulator');
-    }
+    const { world, power } = simServices(ctx.services, id);
     return new SimPanelDevice(id, config, world, power, ctx);
   },
 };

@@ -12,7 +12,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { checkSchema } from '../config-check.js';
-import { SimPower } from '../sim/from-board.js';
+import { simServices, type SimPower } from '../sim/from-board.js';
 import type { StationModel } from '../sim/station-model.js';
 import type { SimWorld } from '../sim/world.js';
 import {
@@ -221,11 +221,7 @@ export const simStation: DriverDefinition<SimStationConfig> = {
   parseConfig: (raw, path) => checkSchema(ConfigSchema, raw, path),
   checkChannel: (kind, channel) => checkChannel(kind, channel),
   create: (id, config, ctx) => {
-    const world = ctx.services.get('sim-world') as SimWorld | undefined;
-    const power = ctx.services.get('sim-power');
-    if (!world || !(power instanceof SimPower)) {
-      throw new BoardConfigError(`devices.${id}`, 'no simulated world: the board has no simulator');
-    }
+    const { world, power } = simServices(ctx.services, id);
     return new SimStationDevice(id, config, world, power, ctx);
   },
 };

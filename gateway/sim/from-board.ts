@@ -86,6 +86,19 @@ export class SimPower {
   }
 }
 
+/** The simulated world and power supply a sim-station or sim-panel device needs from its context. */
+export function simServices(
+  services: ReadonlyMap<string, unknown>,
+  deviceId: string,
+): { world: SimWorld; power: SimPower } {
+  const world = services.get('sim-world');
+  const power = services.get('sim-power');
+  if (!(world instanceof SimWorld) || !(power instanceof SimPower)) {
+    throw new BoardConfigError(`devices.${deviceId}`, 'no simulated world: the board has no simulator');
+  }
+  return { world, power };
+}
+
 export interface Simulation {
   world: SimWorld;
   /**
