@@ -64,9 +64,23 @@ export function schemaProblems(
   const errors = Value.Errors(schema, value) as unknown as SchemaError[];
   const seen = new Set<string>();
   const out: { path: string; problem: string }[] = [];
+  // A union of literals fails once per literal ("must be equal to constant"): say the choices.
+  const choices = new Map<string, string[]>();
+  for (const e of errors) {
+    if (e.keyword !== 'const') continue;
+    const list = choices.get(e.instancePath) ?? [];
+    list.push(JSON.stringify(e.params.allowedValue));
+    choices.set(e.instancePath, list);
+  }
   for (const e of errors) {
     // TypeBox reports an extra key twice (as a false schema and as additionalProperties).
     if (e.keyword === 'boolean') continue;
+    if (e.keyword === 'anyOf' && choices.has(e.instancePath)) continue;
+    if (e.keyword === 'const') {
+      const list = choices.get(e.instancePath) ?? [];
+      e.message =
+        list.length > 1 ? `must be one of ${list.join(', ')}` : `must be ${list[0] ?? 'the constant'}`;
+    }
     const { sub, problem } = describe(e, hints);
     const path = pointerToPath(base, sub);
     const key = `${path}|${problem}`;

@@ -95,6 +95,11 @@ describe('board config errors name the field and what to do', () => {
     ],
     ['a value out of range', (b) => (b.loopRateHz = 500), 'loopRateHz: must be <= 200'],
     [
+      'an unknown garment class',
+      (b) => (b.stations[0].garment = 'legg'),
+      'stations[0].garment: must be one of "leg", "arm", "thigh", "abdomen"',
+    ],
+    [
       'a ceiling above the hard range',
       (b) => (b.stations[0].ceilingMmHg = 200),
       'stations[0].ceilingMmHg: must be <= 150',

@@ -16,6 +16,12 @@ import type {
   PwmOutput,
 } from '../drivers/io.js';
 
+/**
+ * Share of a tick period the tick waits for remote (Modbus) devices. Remote devices run in real
+ * time with their own timeouts, so this wait is on the wall clock, not the injected one.
+ */
+export const REMOTE_WAIT_FRACTION = 0.5;
+
 export interface ZoneIo {
   inlet: DigitalOutput;
   exhaust: DigitalOutput;
@@ -72,6 +78,31 @@ export async function openBoard(board: Board, ctx: DriverContext): Promise<Board
   const estop = board.estop ? dev(board.estop).digitalInput(board.estop.channel) : undefined;
 
   const all = [...devices.values()];
+  // One call at a time per device: a remote device still busy from an earlier tick is not asked
+  // again, and the tick waits for remote devices at most REMOTE_WAIT_FRACTION of a period.
+  const budgetMs = (1000 / board.loopRateHz) * REMOTE_WAIT_FRACTION;
+  const run = async (inflight: Map<IoDevice, Promise<void>>, op: (d: IoDevice) => Promise<void>) => {
+    const local: Promise<void>[] = [];
+    const remote: Promise<void>[] = [];
+    for (const d of all) {
+      let p = inflight.get(d);
+      if (!p) {
+        p = op(d).finally(() => inflight.delete(d));
+        inflight.set(d, p);
+      }
+      (d.remote ? remote : local).push(p);
+    }
+    await Promise.all(local);
+    if (remote.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(remote),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs))),
+    ]);
+    clearTimeout(timer);
+  };
+  const sampling = new Map<IoDevice, Promise<void>>();
+  const flushing = new Map<IoDevice, Promise<void>>();
   await Promise.all(
     all.map(async (d) => {
       try {
@@ -89,12 +120,8 @@ export async function openBoard(board: Board, ctx: DriverContext): Promise<Board
     stations,
     ...(heartbeat ? { heartbeat } : {}),
     ...(estop ? { estop } : {}),
-    sampleAll: async () => {
-      await Promise.all(all.map((d) => d.sample()));
-    },
-    flushAll: async () => {
-      await Promise.all(all.map((d) => d.flush()));
-    },
+    sampleAll: () => run(sampling, (d) => d.sample()),
+    flushAll: () => run(flushing, (d) => d.flush()),
     safeAll: async () => {
       await Promise.all(all.map((d) => d.safe()));
     },

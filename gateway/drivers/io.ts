@@ -77,6 +77,12 @@ export interface IoDevice {
   readonly id: string;
   /** The driver type, e.g. "ads1115". */
   readonly type: string;
+  /**
+   * True for devices behind a network or serial link whose transactions can take a timeout
+   * (Modbus). The control tick waits for them only so long, and works on their last values
+   * meanwhile: a silent module must not stall the tick of every other station.
+   */
+  readonly remote?: boolean;
   health(): DeviceHealth;
   /** Opens the bus or link and configures the chip. Rejects with a message that names the device. */
   open(): Promise<void>;

@@ -288,6 +288,7 @@ function spanLabel(verb: string, table: Table, fc: string, s: { start: number; c
 type Outcome<T> = { ok: true; value: T } | { ok: false; failure: ModbusFailure };
 
 class ModbusDevice implements IoDevice {
+  readonly remote = true;
   private readonly tracker: HealthTracker;
   private readonly coils = new Map<number, StagedDigitalOutput>();
   private readonly pwms = new Map<number, StagedPwmOutput>();

@@ -1,0 +1,107 @@
+/**
+ * The web process's settings: defaults, then an optional JSON file, then environment variables
+ * (env wins, so pm2/systemd can override one value without editing the file).
+ *
+ * HOST defaults to 127.0.0.1: a fresh gateway must not expose pump commands to the whole LAN
+ * before someone has set an admin password or token. Set HOST=0.0.0.0 (or "host" in the file)
+ * to serve the wall tablets and lounge stations.
+ *
+ * Everything a process owns on disk (store file, controller socket) lives under dataDir, so two
+ * gateways on one machine with different ports and data dirs share nothing.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Type, { type Static } from 'typebox';
+import { schemaProblems } from '../config-check.js';
+import { controllerSocketPath } from '../paths.js';
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = '127.0.0.1';
+/** A staff login lasts one shift; after that the tablet asks for the PIN again. */
+export const DEFAULT_LOGIN_TTL_MIN = 8 * 60;
+/** Login attempts per address and minute: a 4-digit PIN then takes weeks to guess. */
+export const DEFAULT_LOGIN_ATTEMPTS_PER_MIN = 5;
+
+export const ConfigFileSchema = Type.Object(
+  {
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    host: Type.Optional(Type.String({ minLength: 1 })),
+    dataDir: Type.Optional(Type.String({ minLength: 1 })),
+    controllerSocket: Type.Optional(Type.String({ minLength: 1 })),
+    adminToken: Type.Optional(Type.String({ minLength: 16 })),
+    loginTtlMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 })),
+    loginAttemptsPerMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type ConfigFile = Static<typeof ConfigFileSchema>;
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  controllerSocket: string;
+  /** Bearer token with the admin role (PRESSO_ADMIN_TOKEN); unset = no token login. */
+  adminToken?: string;
+  loginTtlMin: number;
+  loginAttemptsPerMin: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+/** Reads the file named by PRESSO_SERVER_CONFIG, else `<dataDir>/server.json` when present. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const envDataDir = env.PRESSO_DATA_DIR || undefined;
+  const explicitFile = env.PRESSO_SERVER_CONFIG || undefined;
+  const file = explicitFile ?? join(envDataDir ?? './data', 'server.json');
+  let fromFile: ConfigFile = {};
+  if (explicitFile !== undefined || existsSync(file)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(file, `cannot read the settings file: ${(e as Error).message}`);
+    }
+    const first = schemaProblems(ConfigFileSchema, raw, file)[0];
+    if (first) throw new ConfigError(first.path, first.problem);
+    fromFile = raw as ConfigFile;
+  }
+  const dataDir = resolve(envDataDir ?? fromFile.dataDir ?? './data');
+  const token = env.PRESSO_ADMIN_TOKEN || fromFile.adminToken;
+  if (token !== undefined && token.length < 16) {
+    throw new ConfigError('PRESSO_ADMIN_TOKEN', 'must be at least 16 characters (it grants the admin role)');
+  }
+  return {
+    port: envInt(env, 'PORT', 0, 65535) ?? fromFile.port ?? DEFAULT_PORT,
+    host: env.HOST || fromFile.host || DEFAULT_HOST,
+    dataDir,
+    controllerSocket:
+      env.PRESSO_CONTROLLER_SOCKET || fromFile.controllerSocket
+        ? resolve((env.PRESSO_CONTROLLER_SOCKET || fromFile.controllerSocket) as string)
+        : controllerSocketPath({ PRESSO_DATA_DIR: dataDir }),
+    ...(token !== undefined ? { adminToken: token } : {}),
+    loginTtlMin: fromFile.loginTtlMin ?? DEFAULT_LOGIN_TTL_MIN,
+    loginAttemptsPerMin:
+      envInt(env, 'PRESSO_LOGIN_ATTEMPTS_PER_MIN', 1, 1000) ??
+      fromFile.loginAttemptsPerMin ??
+      DEFAULT_LOGIN_ATTEMPTS_PER_MIN,
+  };
+}
