@@ -40,6 +40,8 @@ export interface StationFrame {
   garment: GarmentClass;
   state: StationStateName;
   phase: { kind: PhaseKind; zone?: number } | null;
+  /** The self-test running on the station (state 'running', no session), if any. */
+  selfTest: 'valve-click' | 'sensor-zero' | 'leak' | null;
   session: {
     id: string;
     programId: string;

@@ -47,6 +47,7 @@ const linkLost: AlarmInfo = {
 function frame(id: string, patch: Partial<StationFrame>): StationFrame {
   return {
     id,
+    selfTest: null,
     name: `Lounge ${id.slice(3)}`,
     garment: 'leg',
     state: 'idle',

@@ -28,6 +28,7 @@ import {
   type StationFrame,
 } from '../protocol.js';
 import { AlarmBook } from './alarms.js';
+import { SELF_TEST_KINDS, type SelfTestKind } from './self-test.js';
 import { Station } from './station.js';
 import { checkBoard, StationSupervisor, type Trip } from './supervisor.js';
 import type { LatenessStats } from './tick-loop.js';
@@ -219,6 +220,7 @@ export class Controller {
         garment: st.io.spec.garment,
         state: st.state,
         phase: st.phase(),
+        selfTest: st.selfTestKind,
         session: s
           ? {
               id: s.id,
@@ -408,8 +410,18 @@ export class Controller {
       case 'sim-inject':
       case 'sim-clear':
         return this.simFault(cmd === 'sim-inject', a) as R;
-      case 'self-test':
-        throw new CommandError('refused', 'self-tests are not available yet');
+      case 'self-test': {
+        const st = this.station(a.stationId);
+        if (!SELF_TEST_KINDS.includes(a.kind as SelfTestKind)) {
+          throw new CommandError('bad-request', `kind must be one of ${SELF_TEST_KINDS.join(', ')}`);
+        }
+        const health = this.opts.io.health();
+        const result = await st.startSelfTest(a.kind as SelfTestKind, now, {
+          latched: this.alarms.latched(st.id) || this.alarms.latched(null),
+          linkOk: st.io.devices.every((d) => health[d.id]?.state !== 'offline'),
+        });
+        return result as R;
+      }
       default:
         throw new CommandError('unknown-command', `unknown command "${String(cmd)}"`);
     }

@@ -29,6 +29,7 @@ const ONE_MIB = 1024 * 1024;
 function stationFrame(id: string, patch: Partial<StationFrame> = {}): StationFrame {
   return {
     id,
+    selfTest: null,
     name: `Lounge ${id}`,
     garment: 'leg',
     state: 'idle',

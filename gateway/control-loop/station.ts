@@ -18,7 +18,9 @@ import { ProgramRefusedError, startableTargets, targetsFor, type ZoneTarget } fr
 import { ProgramRunner, type RunnerOutput } from './programs/runner.js';
 import { parseProgram, type Program } from './programs/schema.js';
 import { ZoneRegulator, type ZoneCommandKind, type ZoneDrive } from './regulator.js';
+import { LEAK_TEST_MMHG, SelfTestRun, type SelfTestKind } from './self-test.js';
 import type { ZoneObservation } from './supervisor.js';
+import type { SelfTestResult } from '../protocol.js';
 
 const MS_PER_MIN = 60_000;
 /** After a session, venting is done when every zone is below this (or the supervisor trips). */
@@ -43,6 +45,7 @@ export interface SessionEnded {
 export class Station {
   state: StationStateName = 'idle';
   private session: Session | null = null;
+  private test: { run: SelfTestRun; resolve: (r: SelfTestResult) => void } | null = null;
   /** Setpoints stay until the station is vented, so the over-pressure limit does not drop mid-vent. */
   private setpoints: number[];
   readonly regulators: ZoneRegulator[];
@@ -192,8 +195,45 @@ export class Station {
     this.state = 'running';
   }
 
+  /** Starts a self-test; resolves with its result when it ends (or is stopped or tripped). */
+  startSelfTest(
+    kind: SelfTestKind,
+    nowMs: number,
+    opts: { latched: boolean; linkOk: boolean },
+  ): Promise<SelfTestResult> {
+    if (this.state === 'fault' || opts.latched) {
+      throw new CommandError('refused', `station ${this.id} has a latched alarm: acknowledge it first`);
+    }
+    if (this.state !== 'idle')
+      throw new CommandError('refused', `station ${this.id} is ${this.state}, not idle`);
+    if (!opts.linkOk)
+      throw new CommandError('refused', `station ${this.id} cannot reach its valves and sensors`);
+    const offsets = this.io.zones.map((z) => z.sensor.zeroOffsetMmHg);
+    const run = new SelfTestRun(kind, this.io.zones.length, nowMs, offsets);
+    this.setpoints = this.io.zones.map(() => (kind === 'leak' ? LEAK_TEST_MMHG : 0));
+    for (const r of this.regulators) r.reset();
+    this.state = 'running';
+    return new Promise((resolve) => (this.test = { run, resolve }));
+  }
+
+  get selfTestKind(): SelfTestKind | null {
+    return this.test?.run.kind ?? null;
+  }
+
+  private endTest(result: Omit<SelfTestResult, 'stationId' | 'atEpochMs'>): void {
+    const t = this.test;
+    if (!t) return;
+    this.test = null;
+    if (result.kind === 'sensor-zero' && result.ok) {
+      this.io.zones.forEach((z, i) => z.sensor.setZeroOffset(result.values[i] ?? 0));
+    }
+    t.resolve({ ...result, stationId: this.id, atEpochMs: this.epochNow() });
+  }
+
   /** Stop is always accepted: it vents at once. Returns the ended session's report, if any. */
   stop(nowMs: number, reason: string): SessionReport | null {
+    if (this.test)
+      this.endTest({ kind: this.test.run.kind, ok: false, details: [`aborted: ${reason}`], values: [] });
     const report = this.endSession(nowMs, 'stopped', reason);
     if (this.state !== 'fault') this.beginVenting(nowMs);
     return report;
@@ -201,6 +241,14 @@ export class Station {
 
   /** A venting trip: latch the fault and end the session as 'fault'. */
   trip(nowMs: number, reason: string): SessionReport | null {
+    if (this.test) {
+      this.endTest({
+        kind: this.test.run.kind,
+        ok: false,
+        details: [`stopped by an alarm: ${reason}`],
+        values: [],
+      });
+    }
     const report = this.endSession(nowMs, 'fault', reason);
     if (this.state !== 'fault') {
       this.state = 'fault';
@@ -241,9 +289,20 @@ export class Station {
       this.session.last = out;
       this.record(out, pressures);
     }
+    const test =
+      this.test && this.state === 'running'
+        ? this.test.run.update(
+            nowMs,
+            pressures,
+            this.regulators.map((r) => r.reached),
+          )
+        : null;
     for (let i = 0; i < n; i++) {
-      const zo = out?.zones[i];
-      const command: ZoneCommandKind = zo ? zo.command : 'vent';
+      const zo = out?.zones[i] ?? test?.zones[i];
+      const raw = zo ? zo.command : 'vent';
+      // Self-test commands outside the regulator's vocabulary are driven directly below.
+      const command: ZoneCommandKind =
+        raw === 'seal' ? 'hold' : raw === 'fill' || raw === 'hold' ? raw : 'vent';
       const target = zo ? zo.targetMmHg : 0;
       this.commands[i] = command;
       this.targetsNow[i] = target;
@@ -255,6 +314,15 @@ export class Station {
       );
     }
     this.arbitrateInlets();
+    test?.zones.forEach((z, i) => {
+      if (z.command === 'seal') this.written[i] = { inlet: false, exhaust: true, pumpDemand: 0 };
+      if (z.command === 'click-inlet') this.written[i] = { inlet: true, exhaust: false, pumpDemand: 0 };
+      if (z.command === 'click-exhaust') this.written[i] = { inlet: false, exhaust: true, pumpDemand: 0 };
+    });
+    if (test?.done && test.result) {
+      this.endTest(test.result);
+      this.beginVenting(nowMs);
+    }
     if (out?.done) ended = this.endSession(nowMs, 'completed', 'completed');
     if (ended) this.beginVenting(nowMs);
 
