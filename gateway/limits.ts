@@ -50,6 +50,13 @@ export const LIMITS = {
     20,
     'Over-pressure trip at min(target + margin, ceiling) (pneumatics reference §8: set + 20 mmHg).',
   ),
+  regulationHeadroomMmHg: limit(
+    'mmHg',
+    0,
+    20,
+    5,
+    'Program targets must stay this far below the applicable ceiling: a fill overshoots by up to ~5 mmHg (the regulation goal), which at the ceiling itself would trip the over-pressure rule.',
+  ),
   sessionMaxMin: limit(
     'min',
     1,

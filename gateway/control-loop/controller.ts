@@ -35,6 +35,8 @@ import type { LatenessStats } from './tick-loop.js';
 
 /** State frames per station at most this often (20 Hz), which is what a dashboard can show. */
 export const FRAME_INTERVAL_MS = 50;
+/** Maintenance counters are published this often, for the web process to persist. */
+export const COUNTERS_INTERVAL_MS = 10_000;
 
 type Listener = <E extends EventName>(event: E, data: Events[E]) => void;
 
@@ -68,6 +70,7 @@ export class Controller {
   private readonly epochNow: () => number;
   private heartbeat = false;
   private lastFrameMs = Number.NEGATIVE_INFINITY;
+  private lastCountersMs = Number.NEGATIVE_INFINITY;
   private lastTickMs: number | undefined;
   private readonly startedAtEpochMs: number;
 
@@ -166,6 +169,10 @@ export class Controller {
     if (now - this.lastFrameMs >= FRAME_INTERVAL_MS) {
       this.lastFrameMs = now;
       for (const f of this.frames()) this.emit('frame', f);
+    }
+    if (now - this.lastCountersMs >= COUNTERS_INTERVAL_MS) {
+      this.lastCountersMs = now;
+      this.emit('counters', this.counterReport());
     }
   }
 

@@ -26,6 +26,11 @@ describe('self-tests', () => {
     assert.deepEqual(c.inletCycles, [1, 1, 1, 1]);
     assert.deepEqual(c.exhaustCycles, [1, 1, 1, 1]);
     assert.equal(c.pumpStarts, 0, 'the pump never ran');
+    const published = h
+      .of('counters')
+      .at(-1)
+      ?.find((x) => x.stationId === 'bay-3');
+    assert.ok(published, 'counters are published as events');
     await h.run(2000);
     assert.equal(h.ctrl.stations[2]!.state, 'idle');
   });

@@ -145,8 +145,10 @@ export class Station {
     }
     let targets: ZoneTarget[];
     try {
+      // Targets stay a little below the ceiling: a fill overshoots by a few mmHg, and at the
+      // ceiling itself that overshoot would be an over-pressure trip.
       const plan = targetsFor(program, this.io.zones.length, {
-        ceilingMmHg: ceiling,
+        ceilingMmHg: ceiling - LIMITS.regulationHeadroomMmHg.default,
         garment: spec.garment,
         ...(args.pressureMmHg !== undefined ? { pressureMmHg: args.pressureMmHg } : {}),
         ...(args.skipZones !== undefined ? { skipZones: args.skipZones } : {}),
