@@ -149,6 +149,20 @@ export const LIMITS = {
     3,
     'Compensated-leak alarms in one session before the station is stopped.',
   ),
+  sealedGainMmHg: limit(
+    'mmHg',
+    3,
+    20,
+    8,
+    'A held zone with its inlet shut that rises this far above its set pressure while another zone fills is being fed through a leaking or stuck inlet valve (neighbour coupling alone moves it ~2 mmHg).',
+  ),
+  sealedGainMs: limit(
+    'ms',
+    500,
+    10_000,
+    3000,
+    '…for this long: longer than a patient-movement bump (0.2–2 s).',
+  ),
   ventBelowMmHg: limit('mmHg', 5, 20, 10, 'A vented zone must fall below this…'),
   ventVerifyS: limit(
     's',

@@ -11,7 +11,7 @@ import { harness } from './test-support/harness.js';
 const HOURS = 2;
 const SESSION_MIN = 20;
 
-describe('long run', () => {
+describe('long run', { timeout: 600_000 }, () => {
   it(
     `${HOURS} simulated hours of normal sessions on every station raise no alarm`,
     { timeout: 600_000 },

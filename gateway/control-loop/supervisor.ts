@@ -67,6 +67,7 @@ interface ZoneTrack {
   fillVerified: boolean;
   ventSince: number | null;
   ventVerified: boolean;
+  gainingSince: number | null;
   ventedSince: number | null;
   leakFlagged: boolean;
 }
@@ -83,6 +84,7 @@ const newTrack = (now: number): ZoneTrack => ({
   fillVerified: false,
   ventSince: null,
   ventVerified: false,
+  gainingSince: null,
   ventedSince: null,
   leakFlagged: false,
 });
@@ -256,6 +258,27 @@ export class StationSupervisor {
         }
       } else if (z.command !== 'hold') {
         t.leakFlagged = false;
+      }
+
+      // A held zone with its inlet shut that gains air while another zone's inlet is open: its
+      // inlet valve leaks or is stuck open (the manifold is pushing air into it). Sustained, so a
+      // patient moving (a bump of up to 2 s) is not taken for it.
+      const othersFilling = obs.zones.some((o, j) => j !== i && o.inlet);
+      const gaining =
+        z.command === 'hold' &&
+        !z.inlet &&
+        othersFilling &&
+        p > z.setpointMmHg + LIMITS.sealedGainMmHg.default;
+      if (!gaining) t.gainingSince = null;
+      else t.gainingSince ??= now;
+      if (gaining && t.gainingSince !== null && now - t.gainingSince >= LIMITS.sealedGainMs.default) {
+        trips.push({
+          code: 'over-pressure',
+          priority: 'high',
+          zone,
+          reason: `Zone ${zone} gains air with its inlet valve shut (${p.toFixed(0)} mmHg for a set ${z.setpointMmHg.toFixed(0)}): the inlet valve leaks or is stuck open. The station was vented; the valve needs service.`,
+          vent: true,
+        });
       }
 
       // Vent verified: a venting zone must fall below 10 mmHg within T.
