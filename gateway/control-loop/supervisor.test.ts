@@ -1,0 +1,109 @@
+/**
+ * Supervisor rules that the simulator's fault kinds do not reach, checked on synthetic
+ * observations: stale samples, a dead-headed pump, a session past its maximum, and the
+ * 2-sample debounce of the over-pressure trip.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LIMITS } from '../limits.js';
+import { StationSupervisor, type StationObservation, type ZoneObservation } from './supervisor.js';
+
+function zone(over: Partial<ZoneObservation> & { mmHg?: number; at?: number } = {}): ZoneObservation {
+  const { mmHg = 0, at = 0, ...rest } = over;
+  return {
+    sample: { mmHg, sampledAtMs: at, health: 'ok' },
+    inlet: false,
+    exhaust: false,
+    command: 'vent',
+    setpointMmHg: 0,
+    topUpInHoldMs: 0,
+    reached: false,
+    ...rest,
+  };
+}
+
+function obs(
+  nowMs: number,
+  zones: ZoneObservation[],
+  more: Partial<StationObservation> = {},
+): StationObservation {
+  return {
+    nowMs,
+    zones,
+    pumpOn: false,
+    ceilingMmHg: 100,
+    sessionElapsedMs: null,
+    sessionMaxMs: 3_600_000,
+    linkDown: null,
+    fillLimitMs: 0,
+    ...more,
+  };
+}
+
+describe('supervisor rules', () => {
+  it('a sensor with no fresh sample for longer than the stale limit vents', () => {
+    const sup = new StationSupervisor('s', 1, 0);
+    for (let t = 10; t <= LIMITS.sensorStaleMs.default; t += 10) {
+      assert.deepEqual(sup.check(obs(t, [zone({ mmHg: 1, at: 10 })])), [], `fresh enough at ${t} ms`);
+    }
+    const trips = sup.check(obs(LIMITS.sensorStaleMs.default + 20, [zone({ mmHg: 1, at: 10 })]));
+    assert.equal(trips[0]?.code, 'sensor-implausible');
+    assert.equal(trips[0]?.vent, true);
+    assert.match(trips[0]?.reason ?? '', /no new value/);
+  });
+
+  it('over-pressure needs two consecutive fresh samples above the limit, then vents', () => {
+    const sup = new StationSupervisor('s', 1, 0);
+    const z = (t: number, mmHg: number) =>
+      zone({ mmHg, at: t, command: 'hold', setpointMmHg: 50, exhaust: true });
+    assert.deepEqual(sup.check(obs(10, [z(10, 71)])), [], 'one sample above 70 is not enough');
+    assert.deepEqual(sup.check(obs(20, [z(20, 60)])), [], 'back under: the count starts again');
+    assert.deepEqual(sup.check(obs(30, [z(30, 71)])), []);
+    const trips = sup.check(obs(40, [z(40, 72)]));
+    assert.equal(trips[0]?.code, 'over-pressure');
+    assert.match(trips[0]?.reason ?? '', /above its limit of 70 mmHg/);
+  });
+
+  it('the over-pressure limit is the ceiling when the set pressure plus margin is above it', () => {
+    const sup = new StationSupervisor('s', 1, 0);
+    const z = (t: number) => zone({ mmHg: 81, at: t, command: 'hold', setpointMmHg: 75, exhaust: true });
+    sup.check(obs(10, [z(10)], { ceilingMmHg: 80 }));
+    assert.equal(sup.check(obs(20, [z(20)], { ceilingMmHg: 80 }))[0]?.code, 'over-pressure');
+  });
+
+  it('a pump running with every inlet shut for longer than the dead-head limit vents', () => {
+    const sup = new StationSupervisor('s', 2, 0);
+    const zs = (t: number) => [zone({ at: t }), zone({ at: t })];
+    let t = 0;
+    for (; t <= LIMITS.deadHeadMs.default; t += 10)
+      assert.deepEqual(sup.check(obs(t, zs(t), { pumpOn: true })), []);
+    const trips = sup.check(obs(t + 10, zs(t + 10), { pumpOn: true }));
+    assert.equal(trips[0]?.code, 'pump-dead-head');
+    // With an inlet open the same pump is fine.
+    const ok = new StationSupervisor('s', 2, 0);
+    for (let u = 0; u < 500; u += 10) {
+      assert.deepEqual(
+        ok.check(
+          obs(
+            u,
+            [zone({ at: u, inlet: true, command: 'fill', mmHg: u / 10, setpointMmHg: 50 }), zone({ at: u })],
+            { pumpOn: true },
+          ),
+        ),
+        [],
+      );
+    }
+  });
+
+  it('a session past its maximum length is ended with a medium alarm', () => {
+    const sup = new StationSupervisor('s', 1, 0);
+    assert.deepEqual(
+      sup.check(obs(10, [zone({ at: 10 })], { sessionElapsedMs: 1000, sessionMaxMs: 1000 })),
+      [],
+    );
+    const trips = sup.check(obs(20, [zone({ at: 20 })], { sessionElapsedMs: 1001, sessionMaxMs: 1000 }));
+    assert.equal(trips[0]?.code, 'session-too-long');
+    assert.equal(trips[0]?.priority, 'medium');
+    assert.equal(trips[0]?.vent, true);
+  });
+});
