@@ -96,8 +96,9 @@ describe('board I/O batching', () => {
     const t0 = performance.now();
     for (let i = 0; i < 5; i++) await io.sampleAll();
     const elapsed = performance.now() - t0;
-    // 5 ticks at 100 Hz with a 5 ms budget each: well under one 200 ms Modbus timeout.
-    assert.ok(elapsed < 100, `five samples took ${elapsed.toFixed(1)} ms`);
+    // 5 ticks at 100 Hz with a 5 ms budget each (25 ms, plus timer slack on a busy machine),
+    // where waiting for the module would take 5 × its 200 ms timeout.
+    assert.ok(elapsed < 500, `five samples took ${elapsed.toFixed(1)} ms`);
     assert.equal(local.samples, 5, 'the local device is sampled every tick');
     assert.equal(remote.samples, 1, 'the hung remote device is not asked again while busy');
   });
