@@ -81,7 +81,12 @@ export async function openBoard(board: Board, ctx: DriverContext): Promise<Board
   // One call at a time per device: a remote device still busy from an earlier tick is not asked
   // again, and the tick waits for remote devices at most REMOTE_WAIT_FRACTION of a period.
   const budgetMs = (1000 / board.loopRateHz) * REMOTE_WAIT_FRACTION;
+  const anyRemote = all.some((d) => d.remote === true);
   const run = async (inflight: Map<IoDevice, Promise<void>>, op: (d: IoDevice) => Promise<void>) => {
+    if (!anyRemote) {
+      await Promise.all(all.map(op));
+      return;
+    }
     const local: Promise<void>[] = [];
     const remote: Promise<void>[] = [];
     for (const d of all) {

@@ -43,12 +43,30 @@ function startController(dataDir: string): Running {
   return { child, out, exited };
 }
 
-async function connect(dataDir: string): Promise<ControllerClient> {
-  // The web process's way: keep retrying until the controller answers (it takes ~1 s to start).
+async function connect(dataDir: string, ctl: Running): Promise<ControllerClient> {
+  // The web process's way: keep retrying until the controller answers (it takes ~1 s to start),
+  // but give up with the controller's own words if it exits or takes too long.
   const client = new ControllerClient();
-  const timeout = setTimeout(() => client.close(), 20_000);
-  await client.connect(join(dataDir, 'controller.sock'), { retry: true });
-  clearTimeout(timeout);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect(join(dataDir, 'controller.sock'), { retry: true }),
+      ctl.exited.then(({ code }) =>
+        Promise.reject(new Error(`controller exited (${code}):\n${ctl.out.join('\n')}`)),
+      ),
+      new Promise((_r, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`controller did not answer in 30 s:\n${ctl.out.join('\n')}`)),
+          30_000,
+        );
+      }),
+    ]);
+  } catch (e) {
+    client.close();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
   return client;
 }
 
@@ -83,7 +101,7 @@ describe('controller process', { timeout: 90_000 }, () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'presso-proc-'));
     dirs.push(dataDir);
     const ctl = startController(dataDir);
-    const client = await connect(dataDir);
+    const client = await connect(dataDir, ctl);
     await startSession(client);
     const ended = new Promise<SessionReport>((resolve) => client.on('session-ended', resolve));
     ctl.child.kill('SIGTERM');
@@ -102,7 +120,7 @@ describe('controller process', { timeout: 90_000 }, () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'presso-proc-'));
     dirs.push(dataDir);
     const first = startController(dataDir);
-    const c1 = await connect(dataDir);
+    const c1 = await connect(dataDir, first);
     await startSession(c1);
     const [running] = await c1.request('state', { stationId: 'bay-1' });
     assert.equal(running?.state, 'running');
@@ -114,7 +132,7 @@ describe('controller process', { timeout: 90_000 }, () => {
 
     // The socket file is left behind; the new controller must replace it and start safe.
     const second = startController(dataDir);
-    const c2 = await connect(dataDir);
+    const c2 = await connect(dataDir, second);
     const frames = await c2.request('state', {});
     assert.equal(frames.length, 4);
     for (const f of frames) {

@@ -80,7 +80,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (error instanceof CommandError) {
       // The controller's own words: it is the one that knows why.
-      return reply.code(COMMAND_STATUS[error.code] ?? 502).send({ error: error.code, message: error.message });
+      return reply
+        .code(COMMAND_STATUS[error.code] ?? 502)
+        .send({ error: error.code, message: error.message });
     }
     if (error instanceof ControllerLinkError) {
       return reply.code(503).send({

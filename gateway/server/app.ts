@@ -1,0 +1,103 @@
+/**
+ * The web process's Fastify app, built from its parts. main.ts runs it; tests build it on port 0
+ * against a real controller. The caller owns the store and the controller client (opens, connects
+ * and closes them); everything the app opens itself (Socket.IO, timers, listeners) it releases in
+ * its onClose/preClose hooks.
+ */
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ControllerClient } from '../ipc-client.js';
+import type { Store } from '../store/types.js';
+import type { ServerConfig } from './config.js';
+import { installErrorHandler } from './errors.js';
+import { authPlugin } from './plugins/auth.js';
+import { configPlugin } from './plugins/config.js';
+import { controllerLinkPlugin } from './plugins/controller-link.js';
+import { livePlugin } from './plugins/live.js';
+import { storePlugin } from './plugins/store.js';
+import { alarmRoutes } from './routes/alarms.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { maintenanceRoutes } from './routes/maintenance.js';
+import { programRoutes } from './routes/programs.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { simRoutes } from './routes/sim.js';
+import { stationRoutes } from './routes/stations.js';
+
+export interface BuildServerOptions {
+  config: ServerConfig;
+  /** Opened by the caller. */
+  store: Store;
+  /** Connected (or connecting with { retry: true }) by the caller. */
+  controller: ControllerClient;
+  logger?: FastifyServerOptions['logger'];
+  now?: () => number;
+}
+
+/** Bodies are small JSON (a program is < 2 KB); anything larger is a mistake or an attack. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+// TypeBox's own validator: unlike Fastify's default Ajv setup it neither strips unknown keys nor
+// coerces body types, so a typo is an error that names the field, never a silent default.
+registerAjvFormats();
+
+export async function buildServer(opts: BuildServerOptions): Promise<FastifyInstance> {
+  const now = opts.now ?? Date.now;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Reject a request that hangs rather than hold the Pi's memory for it.
+    requestTimeout: 30_000,
+  });
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  installErrorHandler(app);
+  // A command with nothing to add (stop, acknowledge) may come without a body; its schema then
+  // sees an empty object, so optional fields stay optional and unknown ones are still refused.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.method !== 'GET' && request.method !== 'HEAD')
+      request.body = {};
+  });
+
+  await app.register(helmet, {
+    // The dashboard and /docs serve their own scripts and styles from this origin only.
+    contentSecurityPolicy: {
+      directives: { 'script-src': ["'self'"], 'style-src': ["'self'", 'https:', "'unsafe-inline'"] },
+    },
+  });
+  await app.register(cookie);
+  // Only routes that opt in (login) are limited; stop must never be rate-limited.
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Presso Gateway API', version: '1' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'presso_login' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  await app.register(configPlugin, { config: opts.config });
+  await app.register(storePlugin, { store: opts.store });
+  await app.register(controllerLinkPlugin, { client: opts.controller, now });
+  await app.register(authPlugin, { now });
+  await app.register(livePlugin);
+
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(stationRoutes);
+  await app.register(programRoutes);
+  await app.register(sessionRoutes);
+  await app.register(alarmRoutes);
+  await app.register(maintenanceRoutes);
+  await app.register(simRoutes);
+  return app;
+}

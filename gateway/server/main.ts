@@ -1,0 +1,76 @@
+/**
+ * The web process. Reads its settings (config.ts), opens the store, starts connecting to the
+ * controller (and keeps reconnecting: the web process outlives controller restarts, and serves
+ * history and health while the controller is away), then listens.
+ *
+ * On SIGTERM/SIGINT it closes the HTTP server (connected dashboards are disconnected, not waited
+ * for), the controller link, then the store (the last reports are flushed). Therapy is not
+ * affected: the controller runs on without the web process.
+ *
+ * Environment: PORT, HOST, PRESSO_DATA_DIR, PRESSO_ADMIN_TOKEN, PRESSO_SERVER_CONFIG,
+ * PRESSO_CONTROLLER_SOCKET, PRESSO_LOGIN_ATTEMPTS_PER_MIN (see config.ts and README.md).
+ */
+import { mkdirSync } from 'node:fs';
+import { ControllerClient } from '../ipc-client.js';
+import { buildServer } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openStore } from './open-store.js';
+
+/** pm2 and systemd wait this long before SIGKILL; finish well within it. */
+const SHUTDOWN_LIMIT_MS = 5000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`[server] settings error: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore(config.dataDir);
+  const controller = new ControllerClient({
+    log: {
+      info: (m) => console.log(`[server] ${m}`),
+      warn: (m) => console.warn(`[server] warning: ${m}`),
+      error: (m) => console.error(`[server] error: ${m}`),
+    },
+  });
+  // Not awaited: the server must answer (health says "disconnected") while the controller is down.
+  controller.connect(config.controllerSocket, { retry: true }).catch((e: unknown) => {
+    console.error(`[server] controller link: ${String(e)}`);
+  });
+  const app = await buildServer({ config, store, controller, logger: { level: 'info' } });
+  await app.listen({ port: config.port, host: config.host });
+
+  let stopping = false;
+  const shutdown = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info(`${why}: closing`);
+    const timer = setTimeout(() => {
+      console.error('[server] shutdown took too long; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS);
+    timer.unref();
+    try {
+      await app.close();
+      await controller.close();
+      await store.close();
+    } catch (e) {
+      console.error(`[server] error while closing: ${String(e)}`);
+      process.exitCode = 1;
+    }
+    clearTimeout(timer);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+void main().catch((e: unknown) => {
+  console.error(`[server] could not start: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,245 @@
+/**
+ * The web process's side of the controller link: the ControllerClient (connected by the caller
+ * with { retry: true }), plus what the web process owes the controller's events —
+ *
+ * - a 'session-ended' report is written to the store (the controller keeps no database);
+ * - alarms raised and cleared are recorded; maintenance counters are kept;
+ * - after every (re)connection, sessions the store has as 'running' that the controller no longer
+ *   runs are marked 'interrupted' with the time delivered as last seen (DESIGN.md: "if the
+ *   controller dies … the web process marks the running sessions as interrupted").
+ *
+ * Starting a session also lives here, because its order is a safety rule: the record is on disk
+ * before the controller is asked, so a session that ran is never missing from the history.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { ControllerClient } from '../../ipc-client.js';
+import {
+  type ControllerInfo,
+  type SessionReport,
+  type StartArgs,
+  type StationFrame,
+} from '../../protocol.js';
+import type { SessionRecord, Store } from '../../store/types.js';
+import { shared } from './shared.js';
+
+/** Running sessions are among the newest records: one per station at most, each ≤ 120 min old.
+ * This many newest records always contains them, without reading archived months. */
+const RECONCILE_SCAN_LIMIT = 500;
+
+export type SessionChange = { kind: 'started' | 'ended' | 'interrupted' | 'refused'; session: SessionRecord };
+
+export class ControllerLink {
+  private info: ControllerInfo | null = null;
+  /** Sessions being started: persisted but not yet confirmed, so reconciliation leaves them alone. */
+  private readonly starting = new Set<string>();
+  /** Last elapsed time and cycle seen per running session: what an interrupted session delivered. */
+  private readonly lastSeen = new Map<string, { elapsedS: number; cycle: number }>();
+  private readonly sessionListeners = new Set<(c: SessionChange) => void>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private reconciling: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly client: ControllerClient,
+    private readonly store: Store,
+    private readonly log: FastifyBaseLogger,
+    private readonly now: () => number,
+  ) {}
+
+  start(): void {
+    const c = this.client;
+    this.unsubscribe.push(
+      c.on('connected', () => {
+        this.reconciling = this.reconcile().catch((e: unknown) =>
+          this.log.error(`reconciling with the controller failed: ${String(e)}`),
+        );
+      }),
+      c.on('frame', (f) => this.onFrame(f)),
+      c.on('session-ended', (r) => void this.onSessionEnded(r)),
+      c.on('alarm-raised', (a) => this.store.recordAlarm(a, 'raised')),
+      c.on('alarm-cleared', (a) => this.store.recordAlarm(a, 'cleared')),
+      c.on('counters', (list) => this.store.putCounters(list)),
+    );
+    if (c.isConnected) this.reconciling = this.reconcile();
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  get connected(): boolean {
+    return this.client.isConnected;
+  }
+
+  /** Controller info as of the latest hello (null before the first connection). */
+  async controllerInfo(): Promise<ControllerInfo | null> {
+    if (this.client.isConnected) {
+      try {
+        this.info = await this.client.request('hello', {}, 500);
+      } catch {
+        // Keep the previous answer: health must answer even when the controller is slow.
+      }
+    }
+    return this.info;
+  }
+
+  /** Resolves once the reconciliation of the latest (re)connection has finished (for tests). */
+  settled(): Promise<void> {
+    return this.reconciling;
+  }
+
+  onSessionChange(listener: (c: SessionChange) => void): () => void {
+    this.sessionListeners.add(listener);
+    return () => this.sessionListeners.delete(listener);
+  }
+
+  /**
+   * Persists `record`, then asks the controller to start it. If the controller refuses or cannot
+   * be asked, the record is marked 'stopped' with the refusal as its reason (the Store has no
+   * delete; a refused start stays visible as what it was) and the error is rethrown.
+   */
+  async startSession(record: SessionRecord, args: StartArgs): Promise<StationFrame> {
+    this.starting.add(record.id);
+    try {
+      this.store.putSession(record);
+      await this.store.flush();
+      try {
+        const frame = await this.client.request('start', args);
+        this.emitSession({ kind: 'started', session: record });
+        return frame;
+      } catch (e) {
+        const refused: SessionRecord = {
+          ...record,
+          status: 'stopped',
+          endedAtEpochMs: this.now(),
+          reason: `not started: ${e instanceof Error ? e.message : String(e)}`,
+        };
+        this.store.putSession(refused);
+        await this.store.flush();
+        this.emitSession({ kind: 'refused', session: refused });
+        throw e;
+      }
+    } finally {
+      this.starting.delete(record.id);
+    }
+  }
+
+  private emitSession(change: SessionChange): void {
+    for (const l of this.sessionListeners) {
+      try {
+        l(change);
+      } catch (e) {
+        this.log.error(`session listener threw: ${String(e)}`);
+      }
+    }
+  }
+
+  private onFrame(f: StationFrame): void {
+    if (f.session) this.lastSeen.set(f.session.id, { elapsedS: f.session.elapsedS, cycle: f.session.cycle });
+  }
+
+  private async onSessionEnded(r: SessionReport): Promise<void> {
+    try {
+      const existing = await this.store.session(r.sessionId);
+      // A session started by presso-ctl has no record yet: keep it anyway, it delivered therapy.
+      const base: SessionRecord = existing ?? {
+        id: r.sessionId,
+        stationId: r.stationId,
+        programId: r.programId,
+        programVersion: r.programVersion,
+        client: 'unknown',
+        startedBy: 'controller',
+        startedAtEpochMs: r.startedAtEpochMs,
+        durationMin: 0,
+        status: 'running',
+      };
+      const ended: SessionRecord = {
+        ...base,
+        status: r.end,
+        endedAtEpochMs: r.endedAtEpochMs,
+        reason: r.reason,
+        report: r,
+      };
+      this.store.putSession(ended);
+      this.lastSeen.delete(r.sessionId);
+      await this.store.flush();
+      this.emitSession({ kind: 'ended', session: ended });
+    } catch (e) {
+      this.log.error(`could not record the end of session ${r.sessionId}: ${String(e)}`);
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    const frames = await this.client.request('state', {});
+    await this.controllerInfo();
+    // A (re)started controller has forgotten the sensor zero offsets: give them back.
+    for (const f of frames) {
+      const offsets = this.store.zeroOffsets(f.id);
+      if (!offsets || offsets.length !== f.zones.length) continue;
+      try {
+        await this.client.request('set-zero-offsets', { stationId: f.id, offsetsMmHg: offsets });
+      } catch (e) {
+        this.log.warn(`could not restore the zero offsets of ${f.id}: ${String(e)}`);
+      }
+    }
+    const runningIds = new Set(frames.flatMap((f) => (f.session ? [f.session.id] : [])));
+    const records = await this.store.sessions({ limit: RECONCILE_SCAN_LIMIT });
+    let changed = false;
+    for (const rec of records) {
+      if (rec.status !== 'running' || runningIds.has(rec.id) || this.starting.has(rec.id)) continue;
+      // Re-read: a session-ended report may have landed while we were asking.
+      const fresh = await this.store.session(rec.id);
+      if (fresh?.status !== 'running') continue;
+      const seen = this.lastSeen.get(rec.id);
+      const deliveredMs = (seen?.elapsedS ?? 0) * 1000;
+      const endedAt = this.now();
+      const report: SessionReport = {
+        sessionId: rec.id,
+        stationId: rec.stationId,
+        programId: rec.programId,
+        programVersion: rec.programVersion,
+        startedAtEpochMs: rec.startedAtEpochMs,
+        endedAtEpochMs: endedAt,
+        end: 'interrupted',
+        reason: 'the controller restarted or lost the session; delivered time is the last the gateway saw',
+        cyclesDone: Math.max(0, (seen?.cycle ?? 1) - 1),
+        deliveredMs,
+        zones: [],
+      };
+      const interrupted: SessionRecord = {
+        ...fresh,
+        status: 'interrupted',
+        endedAtEpochMs: endedAt,
+        reason: report.reason,
+        report,
+      };
+      this.store.putSession(interrupted);
+      this.lastSeen.delete(rec.id);
+      changed = true;
+      this.log.warn(
+        `session ${rec.id} on ${rec.stationId} marked interrupted (${Math.round(deliveredMs / 1000)} s delivered)`,
+      );
+      this.emitSession({ kind: 'interrupted', session: interrupted });
+    }
+    if (changed) await this.store.flush();
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    link: ControllerLink;
+  }
+}
+
+export const controllerLinkPlugin = shared<{ client: ControllerClient; now: () => number }>(
+  'presso-controller-link',
+  async (app, opts) => {
+    const link = new ControllerLink(opts.client, app.store, app.log, opts.now);
+    link.start();
+    app.decorate('link', link);
+    app.addHook('onClose', async () => {
+      link.stop();
+      // A report that arrived during shutdown is still being written; let it finish.
+      await link.settled();
+    });
+  },
+);

@@ -1,0 +1,139 @@
+/** Login (PIN or password → cookie), logout, who am I, and the admin's user list. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { UserRecord } from '../../store/types.js';
+import { HttpError } from '../errors.js';
+import { LOGIN_COOKIE, requireRole } from '../plugins/auth.js';
+import { hashSecret } from '../secrets.js';
+
+const UserIdSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,39}$' });
+
+const LoginBodySchema = Type.Object(
+  {
+    user: Type.String({ minLength: 1, maxLength: 60, description: 'user id or name' }),
+    secret: Type.String({ minLength: 1, maxLength: 200, description: 'PIN (staff) or password' }),
+  },
+  { additionalProperties: false },
+);
+
+const NewUserSchema = Type.Object(
+  {
+    id: UserIdSchema,
+    name: Type.String({ minLength: 1, maxLength: 60 }),
+    role: Type.Union([
+      Type.Literal('viewer'),
+      Type.Literal('staff'),
+      Type.Literal('support'),
+      Type.Literal('admin'),
+    ]),
+    secret: Type.String({ minLength: 4, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+
+/** Staff type a PIN on a wall tablet; everyone else a password that survives a guessing budget. */
+const PIN_PATTERN = /^\d{4,8}$/;
+const MIN_PASSWORD_CHARS = 10;
+
+function publicUser(u: UserRecord) {
+  return {
+    id: u.id,
+    name: u.name,
+    role: u.role,
+    createdAtEpochMs: u.createdAtEpochMs,
+    disabled: u.disabled === true,
+  };
+}
+
+export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store, auth } = app;
+
+  app.post(
+    '/api/auth/login',
+    {
+      schema: { tags: ['auth'], body: LoginBodySchema },
+      config: { rateLimit: { max: app.config.loginAttemptsPerMin, timeWindow: 60_000 } },
+    },
+    async (request, reply) => {
+      const { user, secret } = request.body;
+      const record = store.userById(user) ?? store.users().find((u) => u.name === user);
+      const result = await auth.login(record, secret);
+      if (result === null) {
+        request.auditDetail = `failed login as "${user.slice(0, 60)}"`;
+        throw new HttpError(401, 'unauthorized', 'wrong user or PIN/password');
+      }
+      request.actor = { who: result.login.userId, role: result.login.role };
+      void reply.setCookie(LOGIN_COOKIE, result.id, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        expires: new Date(result.login.expiresAtEpochMs),
+      });
+      return {
+        user: result.login.userId,
+        role: result.login.role,
+        expiresAtEpochMs: result.login.expiresAtEpochMs,
+      };
+    },
+  );
+
+  app.post('/api/auth/logout', { schema: { tags: ['auth'] } }, async (request, reply) => {
+    auth.logout(request.cookies[LOGIN_COOKIE]);
+    void reply.clearCookie(LOGIN_COOKIE, { path: '/' });
+    return { ok: true };
+  });
+
+  app.get('/api/auth/me', { schema: { tags: ['auth'] } }, async (request) => request.actor);
+
+  app.get('/api/users', { schema: { tags: ['auth'] }, preHandler: requireRole('admin') }, async () => ({
+    users: store.users().map(publicUser),
+  }));
+
+  app.post(
+    '/api/users',
+    { schema: { tags: ['auth'], body: NewUserSchema }, preHandler: requireRole('admin') },
+    async (request, reply) => {
+      const b = request.body;
+      if (store.userById(b.id) !== undefined) {
+        throw new HttpError(409, 'conflict', `body.id: user "${b.id}" exists`, 'body.id');
+      }
+      if (b.role === 'staff' && !PIN_PATTERN.test(b.secret)) {
+        throw new HttpError(400, 'bad-request', 'body.secret: a staff PIN is 4 to 8 digits', 'body.secret');
+      }
+      if (b.role !== 'staff' && b.secret.length < MIN_PASSWORD_CHARS) {
+        throw new HttpError(
+          400,
+          'bad-request',
+          `body.secret: at least ${MIN_PASSWORD_CHARS} characters`,
+          'body.secret',
+        );
+      }
+      const user: UserRecord = {
+        id: b.id,
+        name: b.name,
+        role: b.role,
+        secretHash: await hashSecret(b.secret),
+        createdAtEpochMs: Date.now(),
+      };
+      store.putUser(user);
+      await store.flush();
+      return reply.code(201).send(publicUser(user));
+    },
+  );
+
+  app.delete(
+    '/api/users/:id',
+    {
+      schema: { tags: ['auth'], params: Type.Object({ id: UserIdSchema }) },
+      preHandler: requireRole('admin'),
+    },
+    async (request) => {
+      if (!store.deleteUser(request.params.id)) {
+        throw new HttpError(404, 'not-found', `no user "${request.params.id}"`, 'params.id');
+      }
+      auth.forget(request.params.id);
+      await store.flush();
+      return { ok: true };
+    },
+  );
+};

@@ -1,0 +1,119 @@
+/** Session history (who, when, program version, delivered pressures) as JSON or CSV. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { SessionRecord } from '../../store/types.js';
+import { HttpError } from '../errors.js';
+import { requireRole } from '../plugins/auth.js';
+import { StationIdSchema } from '../schemas.js';
+
+const READERS = ['viewer', 'staff', 'support', 'admin'] as const;
+const DEFAULT_LIMIT = 200;
+const MAX_LIMIT = 5000;
+
+const QuerySchema = Type.Object(
+  {
+    station: Type.Optional(StationIdSchema),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601, inclusive' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601, inclusive' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT })),
+    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+  },
+  { additionalProperties: false },
+);
+
+const CSV_COLUMNS = [
+  'id',
+  'stationId',
+  'programId',
+  'programVersion',
+  'client',
+  'startedBy',
+  'startedAt',
+  'endedAt',
+  'status',
+  'reason',
+  'pressureMmHg',
+  'durationMin',
+  'deliveredMin',
+  'cyclesDone',
+] as const;
+
+/** RFC 4180 quoting, and a leading ' for cells a spreadsheet would run as a formula. */
+function csvCell(v: unknown): string {
+  let s = v === undefined || v === null ? '' : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csvRow(s: SessionRecord): string {
+  const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString());
+  const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+    id: s.id,
+    stationId: s.stationId,
+    programId: s.programId,
+    programVersion: s.programVersion,
+    client: s.client,
+    startedBy: s.startedBy,
+    startedAt: iso(s.startedAtEpochMs),
+    endedAt: iso(s.endedAtEpochMs),
+    status: s.status,
+    reason: s.reason,
+    pressureMmHg: s.pressureMmHg,
+    durationMin: s.durationMin,
+    deliveredMin: s.report ? (s.report.deliveredMs / 60_000).toFixed(1) : '',
+    cyclesDone: s.report?.cyclesDone,
+  };
+  return CSV_COLUMNS.map((c) => csvCell(row[c])).join(',');
+}
+
+export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store } = app;
+
+  app.get(
+    '/api/sessions',
+    { schema: { tags: ['sessions'], querystring: QuerySchema }, preHandler: requireRole(...READERS) },
+    async (request, reply) => {
+      const q = request.query;
+      const fromEpochMs = q.from === undefined ? undefined : Date.parse(q.from);
+      const toEpochMs = q.to === undefined ? undefined : Date.parse(q.to);
+      if (fromEpochMs !== undefined && toEpochMs !== undefined && fromEpochMs > toEpochMs) {
+        throw new HttpError(
+          400,
+          'bad-request',
+          'querystring.from: must not be after querystring.to',
+          'querystring.from',
+        );
+      }
+      const sessions = await store.sessions({
+        ...(q.station !== undefined ? { stationId: q.station } : {}),
+        ...(fromEpochMs !== undefined ? { fromEpochMs } : {}),
+        ...(toEpochMs !== undefined ? { toEpochMs } : {}),
+        limit: q.limit ?? DEFAULT_LIMIT,
+      });
+      if (q.format === 'csv') {
+        void reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="sessions.csv"');
+        return [CSV_COLUMNS.join(','), ...sessions.map(csvRow)].join('\r\n') + '\r\n';
+      }
+      return { sessions };
+    },
+  );
+
+  app.get(
+    '/api/sessions/:id',
+    {
+      schema: {
+        tags: ['sessions'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+      },
+      preHandler: requireRole(...READERS),
+    },
+    async (request) => {
+      const session = await store.session(request.params.id);
+      if (session === undefined)
+        throw new HttpError(404, 'not-found', `no session "${request.params.id}"`, 'params.id');
+      return session;
+    },
+  );
+};

@@ -1,0 +1,365 @@
+/**
+ * Stations: state, and the commands that change it. Who may do what:
+ *
+ * | command      | anonymous (walk-up)                         | viewer | staff, support, admin |
+ * |--------------|---------------------------------------------|--------|-----------------------|
+ * | read         | yes                                         | yes    | yes                   |
+ * | start        | a walk-up preset within the station's limits, after the screening | no | yes |
+ * | pause        | yes (pausing only lowers pressure)          | no     | yes                   |
+ * | resume       | only a session a walk-up user started       | no     | yes                   |
+ * | stop         | yes, any station (DESIGN.md: one tap from anywhere, no login)      | yes | yes |
+ * | acknowledge  | no                                          | no     | yes                   |
+ * | settings     | read only                                   | read   | staff, admin change   |
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { LIMITS } from '../../limits.js';
+import type { StartArgs, StationFrame } from '../../protocol.js';
+import type { SessionRecord, StationSettings } from '../../store/types.js';
+import { HttpError } from '../errors.js';
+import { requireRole } from '../plugins/auth.js';
+import {
+  DurationSchema,
+  PressureSchema,
+  ProgramIdSchema,
+  StationParamsSchema,
+  ZoneListSchema,
+} from '../schemas.js';
+import { evaluateScreening, SCREENING_QUESTIONS } from '../screening.js';
+
+const StartBodySchema = Type.Object(
+  {
+    programId: ProgramIdSchema,
+    pressureMmHg: Type.Optional(PressureSchema),
+    durationMin: Type.Optional(DurationSchema),
+    skipZones: Type.Optional(ZoneListSchema),
+    client: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 80, description: 'client name (staff start)' }),
+    ),
+    screening: Type.Optional(
+      Type.Record(Type.String({ maxLength: 40 }), Type.Boolean(), {
+        maxProperties: 32,
+        description: 'question id → answer (GET /api/screening lists them)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const StopBodySchema = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false },
+);
+const AckBodySchema = Type.Object(
+  { alarmId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+  { additionalProperties: false },
+);
+
+const NoBodySchema = Type.Object({}, { additionalProperties: false });
+
+const SettingsBodySchema = Type.Object(
+  {
+    walkUpEnabled: Type.Boolean(),
+    walkUpPrograms: Type.Array(ProgramIdSchema, { uniqueItems: true, maxItems: 50 }),
+    walkUpMaxPressureMmHg: PressureSchema,
+    walkUpMaxDurationMin: DurationSchema,
+    ceilingMmHg: Type.Optional(
+      Type.Number({ minimum: LIMITS.stationCeilingMmHg.min, maximum: LIMITS.stationCeilingMmHg.max }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** What a dashboard shows of a station: the controller's frame, trimmed to what people read. */
+export function stationView(frame: StationFrame, settings: StationSettings | undefined) {
+  return {
+    id: frame.id,
+    name: frame.name,
+    garment: frame.garment,
+    state: frame.state,
+    phase: frame.phase,
+    program: frame.session
+      ? {
+          id: frame.session.programId,
+          name: frame.session.programName,
+          version: frame.session.programVersion,
+        }
+      : null,
+    session: frame.session
+      ? {
+          id: frame.session.id,
+          cycle: frame.session.cycle,
+          elapsedS: frame.session.elapsedS,
+          remainingS: frame.session.remainingS,
+        }
+      : null,
+    remainingS: frame.session?.remainingS ?? null,
+    zones: frame.zones.map((z) => ({ zone: z.zone, pressureMmHg: z.pressureMmHg, targetMmHg: z.targetMmHg })),
+    ceilingMmHg: frame.ceilingMmHg,
+    link: frame.link,
+    alarms: frame.alarms.filter((a) => a.active || a.latched),
+    walkUp: settings?.walkUpEnabled
+      ? {
+          programs: settings.walkUpPrograms,
+          maxPressureMmHg: settings.walkUpMaxPressureMmHg,
+          maxDurationMin: settings.walkUpMaxDurationMin,
+        }
+      : null,
+  };
+}
+
+const STAFF_ROLES = ['staff', 'support', 'admin'] as const;
+
+export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store, link } = app;
+
+  async function frameOf(id: string): Promise<StationFrame> {
+    const [frame] = await link.client.request('state', { stationId: id });
+    if (frame === undefined) throw new HttpError(404, 'not-found', `no station "${id}"`, 'params.id');
+    return frame;
+  }
+
+  app.get('/api/screening', { schema: { tags: ['stations'] } }, async () => ({
+    questions: SCREENING_QUESTIONS,
+  }));
+
+  app.get('/api/stations', { schema: { tags: ['stations'] } }, async () => {
+    const frames = await link.client.request('state', {});
+    return { stations: frames.map((f) => stationView(f, store.stationSettings(f.id))) };
+  });
+
+  app.get(
+    '/api/stations/:id',
+    { schema: { tags: ['stations'], params: StationParamsSchema } },
+    async (request) => {
+      const frame = await frameOf(request.params.id);
+      return stationView(frame, store.stationSettings(frame.id));
+    },
+  );
+
+  app.post(
+    '/api/stations/:id/start',
+    { schema: { tags: ['stations'], params: StationParamsSchema, body: StartBodySchema } },
+    async (request, reply) => {
+      const { actor } = request;
+      const body = request.body;
+      if (actor.role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
+      const frame = await frameOf(request.params.id);
+      const record = store.program(body.programId);
+      if (record === undefined || record.deleted) {
+        throw new HttpError(
+          404,
+          'not-found',
+          `body.programId: no program "${body.programId}"`,
+          'body.programId',
+        );
+      }
+      const program = record.program;
+      const settings = store.stationSettings(frame.id);
+      const walkUp = actor.role === 'anonymous';
+      let pressureMmHg = body.pressureMmHg;
+      let durationMin = body.durationMin ?? program.durationMin;
+      let clientCeilingMmHg = settings?.ceilingMmHg;
+
+      if (walkUp) {
+        if (!settings?.walkUpEnabled) {
+          throw new HttpError(
+            403,
+            'forbidden',
+            `walk-up use is not enabled on station ${frame.id}: please ask staff`,
+          );
+        }
+        if (!settings.walkUpPrograms.includes(program.id)) {
+          throw new HttpError(
+            403,
+            'forbidden',
+            `body.programId: "${program.id}" is not offered for walk-up use here (offered: ${settings.walkUpPrograms.join(', ') || 'none'})`,
+            'body.programId',
+          );
+        }
+        const maxP = settings.walkUpMaxPressureMmHg;
+        if (pressureMmHg !== undefined && pressureMmHg > maxP) {
+          throw new HttpError(
+            403,
+            'forbidden',
+            `body.pressureMmHg: at most ${maxP} mmHg for walk-up use`,
+            'body.pressureMmHg',
+          );
+        }
+        if (body.durationMin !== undefined && body.durationMin > settings.walkUpMaxDurationMin) {
+          throw new HttpError(
+            403,
+            'forbidden',
+            `body.durationMin: at most ${settings.walkUpMaxDurationMin} min for walk-up use`,
+            'body.durationMin',
+          );
+        }
+        pressureMmHg ??= Math.min(program.pressureMmHg, maxP);
+        durationMin = Math.min(durationMin, settings.walkUpMaxDurationMin);
+        // The walk-up maximum bounds every zone's target (boosts, gradients), so it goes to the
+        // controller as a ceiling. The controller keeps targets a headroom below a ceiling (a fill
+        // overshoots), so the ceiling sits that headroom above the maximum target.
+        const walkUpCeiling = maxP + LIMITS.regulationHeadroomMmHg.default;
+        clientCeilingMmHg = Math.min(clientCeilingMmHg ?? walkUpCeiling, walkUpCeiling);
+      }
+
+      let screening: SessionRecord['screening'];
+      if (walkUp || body.screening !== undefined) {
+        // An answered screening binds staff as well: an absolute contraindication is not a staff call.
+        const outcome = evaluateScreening(body.screening);
+        if (!outcome.ok) {
+          const blocked = outcome.record?.blocked === true;
+          throw new HttpError(
+            blocked ? 403 : 400,
+            blocked ? 'screening-blocked' : 'bad-request',
+            outcome.message,
+            outcome.field,
+          );
+        }
+        screening = outcome.record;
+      }
+
+      // Refusals the controller would make anyway are answered before anything is persisted.
+      if (durationMin > LIMITS.sessionMaxMin.default) {
+        throw new HttpError(
+          409,
+          'refused',
+          `durationMin ${durationMin} is above the maximum session of ${LIMITS.sessionMaxMin.default} minutes`,
+          'body.durationMin',
+        );
+      }
+      if (frame.state !== 'idle') {
+        throw new HttpError(409, 'refused', `station ${frame.id} is ${frame.state}, not idle`);
+      }
+      if (!program.garments.includes(frame.garment)) {
+        throw new HttpError(
+          409,
+          'refused',
+          `program "${program.name}" is for ${program.garments.join('/')} garments; station ${frame.id} has a ${frame.garment} garment`,
+          'body.programId',
+        );
+      }
+
+      const session: SessionRecord = {
+        id: randomUUID(),
+        stationId: frame.id,
+        programId: program.id,
+        programVersion: program.version,
+        client: walkUp ? 'walk-up' : (body.client ?? ''),
+        startedBy: actor.who,
+        startedAtEpochMs: Date.now(),
+        ...(pressureMmHg !== undefined ? { pressureMmHg } : {}),
+        durationMin,
+        ...(body.skipZones !== undefined ? { skipZones: body.skipZones } : {}),
+        ...(screening !== undefined ? { screening } : {}),
+        status: 'running',
+      };
+      const args: StartArgs = {
+        stationId: frame.id,
+        sessionId: session.id,
+        program,
+        durationMin,
+        ...(pressureMmHg !== undefined ? { pressureMmHg } : {}),
+        ...(body.skipZones !== undefined ? { skipZones: body.skipZones } : {}),
+        ...(clientCeilingMmHg !== undefined ? { clientCeilingMmHg } : {}),
+      };
+      request.auditDetail = `session ${session.id}, program ${program.id} v${program.version}`;
+      const started = await link.startSession(session, args);
+      return reply.code(201).send({ session, station: stationView(started, settings) });
+    },
+  );
+
+  app.post(
+    '/api/stations/:id/pause',
+    { schema: { tags: ['stations'], params: StationParamsSchema, body: NoBodySchema } },
+    async (request) => {
+      if (request.actor.role === 'viewer')
+        throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
+      const frame = await link.client.request('pause', { stationId: request.params.id });
+      return stationView(frame, store.stationSettings(frame.id));
+    },
+  );
+
+  app.post(
+    '/api/stations/:id/resume',
+    { schema: { tags: ['stations'], params: StationParamsSchema, body: NoBodySchema } },
+    async (request) => {
+      const { role } = request.actor;
+      if (role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
+      if (role === 'anonymous') {
+        const current = await frameOf(request.params.id);
+        const rec = current.session ? await store.session(current.session.id) : undefined;
+        if (rec?.client !== 'walk-up') {
+          throw new HttpError(401, 'unauthorized', 'only staff may resume a session that staff started');
+        }
+      }
+      const frame = await link.client.request('resume', { stationId: request.params.id });
+      return stationView(frame, store.stationSettings(frame.id));
+    },
+  );
+
+  app.post(
+    '/api/stations/:id/stop',
+    { schema: { tags: ['stations'], params: StationParamsSchema, body: StopBodySchema } },
+    async (request) => {
+      const who = request.actor.who;
+      const [frame] = await link.client.request('stop', {
+        stationId: request.params.id,
+        reason: request.body.reason ? `${request.body.reason} (${who})` : `stopped by ${who}`,
+      });
+      if (frame === undefined)
+        throw new HttpError(404, 'not-found', `no station "${request.params.id}"`, 'params.id');
+      return stationView(frame, store.stationSettings(frame.id));
+    },
+  );
+
+  app.post('/api/stop', { schema: { tags: ['stations'], body: StopBodySchema } }, async (request) => {
+    const frames = await link.client.request('stop', {
+      reason: `all stations stopped by ${request.actor.who}`,
+    });
+    return { stations: frames.map((f) => stationView(f, store.stationSettings(f.id))) };
+  });
+
+  app.post(
+    '/api/stations/:id/acknowledge',
+    {
+      schema: { tags: ['stations'], params: StationParamsSchema, body: AckBodySchema },
+      preHandler: requireRole(...STAFF_ROLES),
+    },
+    async (request) => {
+      const cleared = await link.client.request('acknowledge', {
+        stationId: request.params.id,
+        ...(request.body.alarmId !== undefined ? { alarmId: request.body.alarmId } : {}),
+      });
+      for (const a of cleared) store.recordAlarm(a, 'acknowledged');
+      return { acknowledged: cleared };
+    },
+  );
+
+  app.put(
+    '/api/stations/:id/settings',
+    {
+      schema: { tags: ['stations'], params: StationParamsSchema, body: SettingsBodySchema },
+      preHandler: requireRole('staff', 'admin'),
+    },
+    async (request) => {
+      const frame = await frameOf(request.params.id);
+      for (const [i, id] of request.body.walkUpPrograms.entries()) {
+        const p = store.program(id);
+        if (p === undefined || p.deleted) {
+          throw new HttpError(
+            400,
+            'bad-request',
+            `body.walkUpPrograms[${i}]: no program "${id}"`,
+            `body.walkUpPrograms[${i}]`,
+          );
+        }
+      }
+      const settings: StationSettings = { stationId: frame.id, ...request.body };
+      store.putStationSettings(settings);
+      await store.flush();
+      return settings;
+    },
+  );
+};
