@@ -97,7 +97,8 @@ export class Station {
   }
 
   /** Validates and starts a session, or throws CommandError('refused' | 'bad-request') changing nothing. */
-  start(args: StartArgs, nowMs: number, opts: { latched: boolean; linkOk: boolean }): void {
+  /** What every start (a session or a self-test) needs: idle, nothing latched, I/O reachable. */
+  private refuseUnlessReady(opts: { latched: boolean; linkOk: boolean }): void {
     if (this.state === 'fault' || opts.latched) {
       throw new CommandError('refused', `station ${this.id} has a latched alarm: acknowledge it first`);
     }
@@ -105,6 +106,10 @@ export class Station {
       throw new CommandError('refused', `station ${this.id} is ${this.state}, not idle`);
     if (!opts.linkOk)
       throw new CommandError('refused', `station ${this.id} cannot reach its valves and sensors`);
+  }
+
+  start(args: StartArgs, nowMs: number, opts: { latched: boolean; linkOk: boolean }): void {
+    this.refuseUnlessReady(opts);
     let program: Program;
     try {
       program = parseProgram(args.program, 'program', { zoneCount: this.io.zones.length });
@@ -203,13 +208,7 @@ export class Station {
     nowMs: number,
     opts: { latched: boolean; linkOk: boolean },
   ): Promise<SelfTestResult> {
-    if (this.state === 'fault' || opts.latched) {
-      throw new CommandError('refused', `station ${this.id} has a latched alarm: acknowledge it first`);
-    }
-    if (this.state !== 'idle')
-      throw new CommandError('refused', `station ${this.id} is ${this.state}, not idle`);
-    if (!opts.linkOk)
-      throw new CommandError('refused', `station ${this.id} cannot reach its valves and sensors`);
+    this.refuseUnlessReady(opts);
     const offsets = this.io.zones.map((z) => z.sensor.zeroOffsetMmHg);
     const run = new SelfTestRun(kind, this.io.zones.length, nowMs, offsets);
     this.setpoints = this.io.zones.map(() => (kind === 'leak' ? LEAK_TEST_MMHG : 0));
