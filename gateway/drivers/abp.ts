@@ -4,16 +4,10 @@
  */
 import Type from 'typebox';
 import { checkSchema } from '../config-check.js';
-import { CalibratedPressureInput } from './channels.js';
-import { I2cBusField, I2cDevice, hex2 } from './i2c-bus.js';
-import {
-  BoardConfigError,
-  type ChannelKind,
-  type DriverContext,
-  type DriverDefinition,
-  type PressureInput,
-} from './io.js';
-import { MuxConfigSchema, muxedIo, type MuxConfig, type MuxedIo } from './tca9548a.js';
+import { I2cBusField, hex2 } from './i2c-bus.js';
+import { BoardConfigError, type DriverContext, type DriverDefinition } from './io.js';
+import { checkSingleSensorChannel, SingleSensorDevice } from './single-sensor.js';
+import { MuxConfigSchema, type MuxConfig } from './tca9548a.js';
 
 export type AbpUnit = 'psi' | 'mbar' | 'mmHg';
 
@@ -65,33 +59,17 @@ function parseConfig(raw: Record<string, unknown>, path: string): AbpConfig {
   };
 }
 
-function checkChannel(kind: ChannelKind, channel: string): string | undefined {
-  if (kind !== 'pressure-in') return `an abp has only pressure-in channel 0, not ${kind}`;
-  return channel.trim() === '0' ? undefined : 'must be 0 (one sensor per device)';
-}
-
-class Abp extends I2cDevice {
-  private readonly input: CalibratedPressureInput;
-  private readonly io: MuxedIo;
-
+class Abp extends SingleSensorDevice {
   constructor(
     id: string,
     private readonly config: AbpConfig,
     ctx: DriverContext,
   ) {
-    super(id, 'abp', config.bus, config.address, ctx);
-    this.input = new CalibratedPressureInput(`${id}:0`);
-    this.io = muxedIo(ctx.openI2c, this.bus, config.bus, config.mux);
+    super(id, 'abp', config, ctx);
   }
 
   protected async configure(): Promise<void> {
     await this.read(); // proves the sensor (and the mux in front of it) answers
-  }
-
-  override pressureInput(channel: string): PressureInput {
-    const problem = checkChannel('pressure-in', channel);
-    if (problem !== undefined) throw this.badChannel('pressure-in', channel, problem);
-    return this.input;
   }
 
   private async read(): Promise<Buffer> {
@@ -125,6 +103,6 @@ export const abp: DriverDefinition<AbpConfig> = {
   type: 'abp',
   summary: 'Honeywell ABP I2C gauge pressure sensor (pressure-in 0), optionally behind a TCA9548A mux',
   parseConfig,
-  checkChannel: (kind, channel) => checkChannel(kind, channel),
+  checkChannel: (kind, channel) => checkSingleSensorChannel('abp', kind, channel),
   create: (id, config, ctx) => new Abp(id, config, ctx),
 };

@@ -9,16 +9,10 @@
  */
 import Type from 'typebox';
 import { checkSchema } from '../config-check.js';
-import { CalibratedPressureInput } from './channels.js';
-import { I2cBusField, I2cDevice, hex2 } from './i2c-bus.js';
-import {
-  BoardConfigError,
-  type ChannelKind,
-  type DriverContext,
-  type DriverDefinition,
-  type PressureInput,
-} from './io.js';
-import { MuxConfigSchema, muxedIo, type MuxConfig, type MuxedIo } from './tca9548a.js';
+import { I2cBusField, hex2 } from './i2c-bus.js';
+import { BoardConfigError, type DriverContext, type DriverDefinition } from './io.js';
+import { checkSingleSensorChannel, SingleSensorDevice } from './single-sensor.js';
+import { MuxConfigSchema, type MuxConfig } from './tca9548a.js';
 
 export interface MprlsConfig {
   bus: number | string;
@@ -72,11 +66,6 @@ function parseConfig(raw: Record<string, unknown>, path: string): MprlsConfig {
   };
 }
 
-function checkChannel(kind: ChannelKind, channel: string): string | undefined {
-  if (kind !== 'pressure-in') return `an mprls has only pressure-in channel 0, not ${kind}`;
-  return channel.trim() === '0' ? undefined : 'must be 0 (one sensor per device)';
-}
-
 /** What a status byte says is wrong, or undefined. Busy is handled by the caller. */
 function statusProblem(status: number): string | undefined {
   const s = `MPRLS status 0x${status.toString(16).padStart(2, '0')}`;
@@ -86,28 +75,17 @@ function statusProblem(status: number): string | undefined {
   return undefined;
 }
 
-class Mprls extends I2cDevice {
-  private readonly input: CalibratedPressureInput;
-  private readonly io: MuxedIo;
-
+class Mprls extends SingleSensorDevice {
   constructor(
     id: string,
     private readonly config: MprlsConfig,
     ctx: DriverContext,
   ) {
-    super(id, 'mprls', config.bus, config.address, ctx);
-    this.input = new CalibratedPressureInput(`${id}:0`);
-    this.io = muxedIo(ctx.openI2c, this.bus, config.bus, config.mux);
+    super(id, 'mprls', config, ctx);
   }
 
   protected async configure(): Promise<void> {
     await this.readStatus(); // proves the sensor (and the mux in front of it) answers
-  }
-
-  override pressureInput(channel: string): PressureInput {
-    const problem = checkChannel('pressure-in', channel);
-    if (problem !== undefined) throw this.badChannel('pressure-in', channel, problem);
-    return this.input;
   }
 
   private async readStatus(): Promise<number> {
@@ -157,6 +135,6 @@ export const mprls: DriverDefinition<MprlsConfig> = {
   type: 'mprls',
   summary: 'Honeywell MPRLS absolute I2C pressure sensor (pressure-in 0), optionally behind a TCA9548A mux',
   parseConfig,
-  checkChannel: (kind, channel) => checkChannel(kind, channel),
+  checkChannel: (kind, channel) => checkSingleSensorChannel('mprls', kind, channel),
   create: (id, config, ctx) => new Mprls(id, config, ctx),
 };
