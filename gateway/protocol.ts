@@ -73,7 +73,9 @@ export type AlarmCode =
   | 'emergency-stop'
   | 'link-lost'
   | 'loop-stall'
-  | 'controller-restarted';
+  | 'controller-restarted'
+  /** Raised by the web process, not the controller: its database file was unusable at start. */
+  | 'database-recovered';
 
 export interface AlarmInfo {
   /** Unique per occurrence. */

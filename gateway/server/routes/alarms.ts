@@ -1,12 +1,26 @@
-/** Alarms: the controller's active list (the truth now) and the store's history. */
+/**
+ * Alarms: the controller's active list (the truth now) merged with the web process's own alarms
+ * (plugins/store.ts: a recovered database), the store's history, and acknowledging one by id.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { AlarmInfo } from '../../protocol.js';
+import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
+import { WEB_ALARM_PREFIX } from '../plugins/store.js';
 
 const QuerySchema = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })) },
   { additionalProperties: false },
 );
+const AlarmParamsSchema = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+const NoBodySchema = Type.Object({}, { additionalProperties: false });
+
+/** Same rule as acknowledging on a station (routes/stations.ts): staff and above. */
+const ACKNOWLEDGERS = ['staff', 'support', 'admin'] as const;
 
 export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -16,9 +30,47 @@ export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preHandler: requireRole('viewer', 'staff', 'support', 'admin'),
     },
     async (request) => {
-      // History must stay readable while the controller is away; active is then unknown (null).
-      const active = app.link.connected ? await app.link.client.request('alarms', {}) : null;
-      return { active, history: app.store.alarms(request.query.limit ?? 200) };
+      // History must stay readable while the controller is away; its part of active is then
+      // unknown. The web-side alarms are known either way, so they are listed even then, and
+      // active is null only when nothing at all is known to be waiting.
+      const fromController = app.link.connected ? await app.link.client.request('alarms', {}) : null;
+      const web = app.webAlarms.active();
+      const active: AlarmInfo[] | null =
+        fromController === null ? (web.length > 0 ? web : null) : [...web, ...fromController];
+      return {
+        active,
+        controller: app.link.connected ? 'connected' : 'disconnected',
+        history: app.store.alarms(request.query.limit ?? 200),
+      };
+    },
+  );
+
+  app.post(
+    '/api/alarms/:id/acknowledge',
+    {
+      schema: { tags: ['alarms'], params: AlarmParamsSchema, body: NoBodySchema },
+      preHandler: requireRole(...ACKNOWLEDGERS),
+    },
+    async (request) => {
+      const { id } = request.params;
+      if (id.startsWith(WEB_ALARM_PREFIX)) {
+        const done = app.webAlarms.acknowledge(id);
+        if (done === undefined) {
+          throw new HttpError(404, 'not-found', `no alarm "${id}" waiting for acknowledgement`, 'params.id');
+        }
+        // Acknowledged means on disk: a crash right after the answer must not bring it back.
+        await app.store.flush();
+        return { acknowledged: [done] };
+      }
+      if (!app.link.connected) {
+        throw new HttpError(503, 'controller-unavailable', 'the controller is not connected; try again');
+      }
+      const cleared = await app.link.client.request('acknowledge', { alarmId: id });
+      if (cleared.length === 0) {
+        throw new HttpError(404, 'not-found', `no alarm "${id}" waiting for acknowledgement`, 'params.id');
+      }
+      for (const a of cleared) app.store.recordAlarm(a, 'acknowledged');
+      return { acknowledged: cleared };
     },
   );
 

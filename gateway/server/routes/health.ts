@@ -23,6 +23,10 @@ const HealthSchema = Type.Object({
     Type.Object({ periodMs: Type.Number(), latenessP99Ms: Type.Number() }),
     Type.Null({ description: 'before the controller has ever answered' }),
   ]),
+  unacknowledged: Type.Array(Type.String(), {
+    description:
+      "codes of the web process's own alarms waiting for acknowledgement (e.g. database-recovered)",
+  }),
 });
 
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -31,12 +35,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/health', { schema: { tags: ['health'], response: { 200: HealthSchema } } }, async () => {
     const connected = app.link.connected;
     const info = await app.link.controllerInfo();
+    // A restored database is degraded until a person has looked at what came back.
+    const unacknowledged = app.webAlarms.active().map((a) => a.code);
     return {
-      status: connected ? ('ok' as const) : ('degraded' as const),
+      status: connected && unacknowledged.length === 0 ? ('ok' as const) : ('degraded' as const),
       controller: connected ? ('connected' as const) : ('disconnected' as const),
       version,
       uptimeS: Math.round((performance.now() - startedAt) / 1000),
       loop: info ? { periodMs: info.loop.periodMs, latenessP99Ms: info.loop.latenessP99Ms } : null,
+      unacknowledged,
     };
   });
 };
