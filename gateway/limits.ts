@@ -197,9 +197,3 @@ export const GARMENT_CEILING_MMHG: Readonly<Record<GarmentClass, number>> = {
   arm: 120,
   abdomen: 80,
 };
-
-/** Clamps `value` into the limit's hard range. */
-export function clampToLimit(l: Limit, value: number): number {
-  if (!Number.isFinite(value)) return l.default;
-  return Math.min(l.max, Math.max(l.min, value));
-}

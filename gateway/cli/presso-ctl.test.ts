@@ -1,3 +1,4 @@
+import { FakeStations } from '../control-loop/test-support/fake-stations.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,8 +13,6 @@ import {
   type AlarmInfo,
   type CommandName,
   type Commands,
-  type EventName,
-  type Events,
   type StartArgs,
   type StationFrame,
 } from '../protocol.js';
@@ -71,11 +70,9 @@ function frame(id: string, patch: Partial<StationFrame>): StationFrame {
   };
 }
 
-type EventListener = Parameters<ControllerApi['onEvent']>[0];
-
 /** Two stations, one running with an alarm: what the CLI prints comes from here. */
-class FakeController implements ControllerApi {
-  readonly stations = new Map<string, StationFrame>([
+class FakeController extends FakeStations implements ControllerApi {
+  override readonly stations = new Map<string, StationFrame>([
     [
       'st-1',
       frame('st-1', {
@@ -102,32 +99,10 @@ class FakeController implements ControllerApi {
     ['st-2', frame('st-2', { link: 'degraded' })],
   ]);
   readonly received: { cmd: string; args: Record<string, unknown> }[] = [];
-  private readonly listeners = new Set<EventListener>();
 
   async command<K extends CommandName>(cmd: K, args: Commands[K][0]): Promise<Commands[K][1]> {
     this.received.push({ cmd, args: args as Record<string, unknown> });
     return this.handle(cmd, args as Record<string, unknown>) as Commands[K][1];
-  }
-
-  onEvent(listener: EventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  emit<E extends EventName>(event: E, data: Events[E]): void {
-    for (const l of this.listeners) l(event, data);
-  }
-
-  update(id: string, patch: Partial<StationFrame>): void {
-    const f = { ...this.station(id), ...patch };
-    this.stations.set(id, f);
-    this.emit('frame', f);
-  }
-
-  private station(id: unknown): StationFrame {
-    const s = typeof id === 'string' ? this.stations.get(id) : undefined;
-    if (s === undefined) throw new CommandError('not-found', `no station "${String(id)}"`);
-    return s;
   }
 
   private handle(cmd: CommandName, args: Record<string, unknown>): unknown {

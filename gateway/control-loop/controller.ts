@@ -435,7 +435,6 @@ export class Controller {
   }
 
   private acknowledge(a: Record<string, unknown>): AlarmInfo[] {
-    const now = this.opts.clock.now();
     if (a.stationId !== undefined) this.station(a.stationId);
     const filter = {
       ...(typeof a.stationId === 'string' ? { stationId: a.stationId } : {}),
@@ -444,8 +443,7 @@ export class Controller {
     const { cleared, refused } = this.alarms.acknowledge(filter);
     for (const x of cleared) this.emit('alarm-cleared', x);
     for (const st of this.stations) {
-      if (st.state === 'fault' && !this.alarms.latched(st.id) && !this.alarms.latched(null))
-        st.clearFault(now);
+      if (st.state === 'fault' && !this.alarms.latched(st.id) && !this.alarms.latched(null)) st.clearFault();
     }
     if (cleared.length === 0 && refused.length > 0) {
       throw new CommandError(

@@ -1,3 +1,4 @@
+import { FakeStations } from './test-support/fake-stations.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
@@ -14,8 +15,6 @@ import {
   type AlarmInfo,
   type CommandName,
   type Commands,
-  type EventName,
-  type Events,
   type StartArgs,
   type StationFrame,
 } from '../protocol.js';
@@ -53,18 +52,15 @@ function stationFrame(id: string, patch: Partial<StationFrame> = {}): StationFra
   };
 }
 
-type EventListener = Parameters<ControllerApi['onEvent']>[0];
-
 /** In-memory stations: enough of the controller to exercise every path of the socket. */
-class FakeController implements ControllerApi {
-  readonly stations = new Map<string, StationFrame>();
+class FakeController extends FakeStations implements ControllerApi {
   readonly calls: { cmd: string; origin: string }[] = [];
   /** Per station, how long 'state' takes: makes replies come back out of order. */
   readonly stateDelayMs = new Map<string, number>();
-  private readonly listeners = new Set<EventListener>();
   private releaseHanging: (() => void)[] = [];
 
   constructor(ids: string[]) {
+    super();
     for (const id of ids) this.stations.set(id, stationFrame(id));
   }
 
@@ -81,32 +77,9 @@ class FakeController implements ControllerApi {
     return (await this.handle(cmd, args as Record<string, unknown>)) as Commands[K][1];
   }
 
-  onEvent(listener: EventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  emit<E extends EventName>(event: E, data: Events[E]): void {
-    for (const l of this.listeners) l(event, data);
-  }
-
-  /** Changes a station and reports the full frame, as the controller's tick does. */
-  update(id: string, patch: Partial<StationFrame>): StationFrame {
-    const frame = { ...this.station(id), ...patch };
-    this.stations.set(id, frame);
-    this.emit('frame', frame);
-    return frame;
-  }
-
   releaseAll(): void {
     for (const r of this.releaseHanging) r();
     this.releaseHanging = [];
-  }
-
-  private station(id: unknown): StationFrame {
-    const s = typeof id === 'string' ? this.stations.get(id) : undefined;
-    if (s === undefined) throw new CommandError('not-found', `no station "${String(id)}"`);
-    return s;
   }
 
   private async handle(cmd: CommandName, args: Record<string, unknown>): Promise<unknown> {

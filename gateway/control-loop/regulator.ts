@@ -97,10 +97,6 @@ export class ZoneRegulator {
   /** True once the zone has reached its current fill target (the sequencer's feedback). */
   reached = false;
 
-  get leadMmHg(): number {
-    return this.lead;
-  }
-
   /** Top-up time so far in the current hold phase, ms. */
   get topUpInHoldMs(): number {
     return this.topUpMs;

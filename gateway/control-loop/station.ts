@@ -54,9 +54,6 @@ export class Station {
   private commands: ZoneCommandKind[];
   private targetsNow: number[];
   pumpDuty = 0;
-  private ventStartedMs: number | null = null;
-  /** Reason for the latched fault, for the report. */
-  faultReason: string | null = null;
 
   constructor(
     readonly io: StationIo,
@@ -176,7 +173,6 @@ export class Station {
     this.setpoints = targets.map((t) => (t.skipped ? 0 : t.targetMmHg));
     for (const r of this.regulators) r.reset();
     this.state = 'running';
-    this.ventStartedMs = null;
   }
 
   pause(nowMs: number): void {
@@ -236,7 +232,7 @@ export class Station {
     if (this.test)
       this.endTest({ kind: this.test.run.kind, ok: false, details: [`aborted: ${reason}`], values: [] });
     const report = this.endSession(nowMs, 'stopped', reason);
-    if (this.state !== 'fault') this.beginVenting(nowMs);
+    if (this.state !== 'fault') this.beginVenting();
     return report;
   }
 
@@ -251,24 +247,17 @@ export class Station {
       });
     }
     const report = this.endSession(nowMs, 'fault', reason);
-    if (this.state !== 'fault') {
-      this.state = 'fault';
-      this.faultReason = reason;
-    }
-    this.ventStartedMs ??= nowMs;
+    this.state = 'fault';
     return report;
   }
 
   /** Leaves the fault state once the caller has acknowledged every latched alarm. */
-  clearFault(nowMs: number): void {
-    if (this.state !== 'fault') return;
-    this.faultReason = null;
-    this.beginVenting(nowMs);
+  clearFault(): void {
+    if (this.state === 'fault') this.beginVenting();
   }
 
-  private beginVenting(nowMs: number): void {
+  private beginVenting(): void {
     this.state = 'venting';
-    this.ventStartedMs = nowMs;
   }
 
   /**
@@ -322,10 +311,10 @@ export class Station {
     });
     if (test?.done && test.result) {
       this.endTest(test.result);
-      this.beginVenting(nowMs);
+      this.beginVenting();
     }
     if (out?.done) ended = this.endSession(nowMs, 'completed', 'completed');
-    if (ended) this.beginVenting(nowMs);
+    if (ended) this.beginVenting();
 
     if (this.state === 'venting') {
       const vented = pressures.every((p) => !Number.isFinite(p) || p < VENTED_MMHG);
