@@ -16,8 +16,8 @@ const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}` };
 async function snapshot(h: Harness): Promise<string> {
   const frames = await h.client.request('state', {});
   return JSON.stringify({
-    // A start the controller itself refuses is kept, marked "not started" (store has no delete).
-    sessions: (await h.store.sessions()).filter((s) => !s.reason?.startsWith('not started:')),
+    // A start the controller itself refuses is kept (it was persisted before asking) as 'refused'.
+    sessions: (await h.store.sessions()).filter((s) => s.status !== 'refused'),
     programs: h.store.programs(),
     settings: frames.map((f) => h.store.stationSettings(f.id) ?? null),
     users: h.store.users().map((u) => u.id),

@@ -137,7 +137,7 @@ test('a start the controller refuses is answered 409 in its words and the record
   const body = res.json<{ message: string }>();
   const [rec] = await h.store.sessions();
   assert.ok(rec, 'the session was persisted before asking');
-  assert.equal(rec.status, 'stopped');
+  assert.equal(rec.status, 'refused');
   assert.equal(rec.reason, `not started: ${body.message}`);
   assert.equal((await h.client.request('state', { stationId: 'bay-1' }))[0]?.state, 'idle');
 });

@@ -503,3 +503,97 @@ function isoDay(ms: number): string {
   const d = new Date(ms);
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
+
+describe('JsonStore: session reports in monthly files', () => {
+  test('a report goes to its month file, not the live file; lists carry the summary, session(id) the report', async (t) => {
+    const dir = await scratchDir(t);
+    const clock = new ManualClock(JAN_15);
+    const a = await opened(dir, { now: clock.now });
+    const ended = endedSession(sessionRecord('s-r', JAN_15 - 3_600_000), 400);
+    a.putSession(ended);
+    await a.flush();
+
+    const live = await readFile(join(dir, STORE_FILE_NAME), 'utf8');
+    assert.ok(!live.includes('meanHoldMmHg'), 'no per-zone report lines in presso.json');
+    const monthFile = await readFile(join(dir, 'reports', 'reports-2025-01.jsonl'), 'utf8');
+    assert.equal(monthFile.split('\n').filter((l) => l.includes('"sessionId":"s-r"')).length, 1);
+
+    const [listed] = await a.sessions();
+    assert.equal(listed?.report, undefined, 'lists leave the report out');
+    assert.equal(listed?.deliveredMs, 30 * 60_000);
+    assert.equal(listed?.cyclesDone, ended.cyclesDone);
+    assert.equal('hasReport' in (listed ?? {}), false, 'store-internal fields stay inside');
+    assert.deepEqual(await a.session('s-r'), ended);
+    await a.close();
+    const b = await opened(dir, { now: clock.now });
+    assert.deepEqual(await b.session('s-r'), ended, 'the report is found again after a restart');
+  });
+
+  test('a thousand 8-zone 30-minute reports leave the live file small', async (t) => {
+    const dir = await scratchDir(t);
+    const clock = new ManualClock(JAN_15);
+    const a = await opened(dir, { now: clock.now });
+    // 30 min of 8 zones at ~75 s cycles: 24 cycles × 8 zones = 192 report lines per session.
+    for (let i = 0; i < 1000; i++)
+      a.putSession(endedSession(sessionRecord(`s-${i}`, JAN_15 - i * 60_000), 192));
+    await a.flush();
+    const liveBytes = (await stat(join(dir, STORE_FILE_NAME))).size;
+    const reportBytes = (await stat(join(dir, 'reports', 'reports-2025-01.jsonl'))).size;
+    assert.ok(reportBytes > 10_000_000, `the reports are all there (${reportBytes} bytes)`);
+    assert.ok(liveBytes < 1_000_000, `live file ${liveBytes} bytes`);
+    assert.equal((await a.session('s-777'))?.report?.zones.length, 192);
+  });
+
+  test('a report line cut by a crash is skipped, and reports appended after it are read', async (t) => {
+    const dir = await scratchDir(t);
+    const clock = new ManualClock(JAN_15);
+    const a = await opened(dir, { now: clock.now });
+    const first = endedSession(sessionRecord('s-1', JAN_15 - 7_200_000));
+    a.putSession(first);
+    await a.flush();
+    await a.close();
+    const file = join(dir, 'reports', 'reports-2025-01.jsonl');
+    // A crash in the middle of appending the next line: its leading newline and half a record.
+    const text = await readFile(file, 'utf8');
+    assert.ok(text.startsWith('\n{'));
+    await writeFile(file, text + text.slice(0, Math.floor(text.length / 2)));
+
+    const b = await opened(dir, { now: clock.now });
+    const second = endedSession(sessionRecord('s-2', JAN_15 - 3_600_000));
+    b.putSession(second);
+    await b.flush();
+    await b.close();
+    const c = await opened(dir, { now: clock.now });
+    assert.deepEqual(await c.session('s-1'), first);
+    assert.deepEqual(await c.session('s-2'), second);
+  });
+
+  test('a live file from before report files has its reports moved out on open', async (t) => {
+    const dir = await scratchDir(t);
+    const clock = new ManualClock(JAN_15);
+    const a = await opened(dir, { now: clock.now });
+    await a.close();
+    const old = endedSession(sessionRecord('s-old', JAN_15 - 3_600_000));
+    const raw = JSON.parse(await readFile(join(dir, STORE_FILE_NAME), 'utf8')) as { sessions: unknown[] };
+    // As the previous layout kept it: the report inline, no summary fields.
+    const { deliveredMs, cyclesDone, ...inline } = old;
+    assert.ok(deliveredMs !== undefined && cyclesDone !== undefined);
+    raw.sessions.push(inline);
+    await writeFile(join(dir, STORE_FILE_NAME), JSON.stringify(raw));
+
+    const b = await opened(dir, { now: clock.now });
+    assert.deepEqual(await b.session('s-old'), old);
+    const live = await readFile(join(dir, STORE_FILE_NAME), 'utf8');
+    assert.ok(!live.includes('meanHoldMmHg'), 'moved out by the first write');
+  });
+
+  test('a refused start is kept with status refused', async (t) => {
+    const dir = await scratchDir(t);
+    const a = await opened(dir, { now: new ManualClock(JAN_15).now });
+    a.putSession(sessionRecord('s-no', JAN_15, { status: 'refused', reason: 'not started: busy' }));
+    await a.flush();
+    const [rec] = await a.sessions();
+    assert.equal(rec?.status, 'refused');
+    assert.equal(rec?.report, undefined);
+  });
+});

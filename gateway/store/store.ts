@@ -8,6 +8,7 @@
  *   presso.sessions.jsonl        session versions acknowledged since the last backup (session-journal.ts)
  *   backups/presso-YYYY-MM-DD.json  one per calendar day, the newest keepBackups kept
  *   archive/{sessions,audit,alarms}-YYYY-MM.json  months that are over (archive.ts)
+ *   reports/reports-YYYY-MM.jsonl  session reports by start month, append-only (report-files.ts)
  *   presso.json.corrupt-<ISO time>  a damaged live file, moved aside at start
  *
  * One writer: a single process may open a dataDir (pm2 fork mode, instances: 1). A second writer
@@ -36,6 +37,7 @@ import {
   readTextIfExists,
   writeFileDurably,
 } from './durable-file.js';
+import { type PendingReport, ReportFiles } from './report-files.js';
 import { SessionJournal } from './session-journal.js';
 import {
   type AlarmChange,
@@ -147,6 +149,7 @@ export class JsonStore implements Store {
   private readonly backupsDir: string;
   private readonly archive: MonthlyArchive;
   private readonly journal: SessionJournal;
+  private readonly reports: ReportFiles;
   private readonly adapter: DurableJsonFile<StoreFile>;
   private readonly db: Low<StoreFile>;
   private readonly now: () => number;
@@ -160,6 +163,8 @@ export class JsonStore implements Store {
   private dirty = false;
   /** Sessions changed since the last write: they go to the journal after it. */
   private readonly dirtySessions = new Set<string>();
+  /** Reports of sessions put since the last write: appended to their month file before it. */
+  private readonly pendingReports = new Map<string, PendingReport>();
   private timer: NodeJS.Timeout | undefined;
   /** Writes run one after another; flush() queues behind any write in progress. */
   private chain: Promise<void> = Promise.resolve();
@@ -182,6 +187,7 @@ export class JsonStore implements Store {
     this.auditLiveMax = options.auditLiveMax ?? AUDIT_LIVE_MAX;
     this.archive = new MonthlyArchive(join(options.dataDir, 'archive'), this.now, this.log);
     this.journal = new SessionJournal(join(options.dataDir, SESSION_JOURNAL_NAME));
+    this.reports = new ReportFiles(join(options.dataDir, 'reports'));
     this.adapter = new DurableJsonFile(this.file, (raw) => validateStoreFile(raw, this.file));
     this.db = new Low(this.adapter, emptyStoreFile());
   }
@@ -222,6 +228,13 @@ export class JsonStore implements Store {
     }
     this.db.data = data;
     if (this.seedPresets()) this.dirty = true;
+    // Files written before reports had their own files (or a journal replayed from then) carry
+    // them inside the records: move them out on the first write.
+    for (const [i, rec] of data.sessions.entries()) {
+      if (rec.report === undefined) continue;
+      data.sessions[i] = this.takeReport(rec);
+      this.dirty = true;
+    }
 
     const today = dayKey(this.now());
     if ((await this.backupNames()).includes(`presso-${today}.json`)) this.backupDay = today;
@@ -414,24 +427,56 @@ export class JsonStore implements Store {
     const list = [...found.values()].sort(
       (a, b) => b.startedAtEpochMs - a.startedAtEpochMs || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
     );
-    return clone(Number.isFinite(limit) ? list.slice(0, Math.max(0, limit)) : list);
+    return (Number.isFinite(limit) ? list.slice(0, Math.max(0, limit)) : list).map((s) => {
+      // Lists carry the summary; the report itself is for session(id).
+      const { report, hasReport, ...rest } = s;
+      void report;
+      void hasReport;
+      return clone(rest);
+    });
   }
 
   async session(id: string): Promise<SessionRecord | undefined> {
-    const live = this.data.sessions.find((s) => s.id === id);
-    if (live) return clone(live);
-    for (const month of await this.archive.months('sessions')) {
-      const s = (await this.archive.sessions(month)).find((x) => x.id === id);
-      if (s) return clone(s);
+    let found = this.data.sessions.find((s) => s.id === id);
+    if (!found) {
+      for (const month of await this.archive.months('sessions')) {
+        found = (await this.archive.sessions(month)).find((x) => x.id === id);
+        if (found) break;
+      }
     }
-    return undefined;
+    if (!found) return undefined;
+    const record = clone(found);
+    // Archives written before report files existed still hold the report inline.
+    if (record.report === undefined && record.hasReport === true) {
+      const report =
+        this.pendingReports.get(id)?.report ??
+        (await this.reports.find(id, monthKey(record.startedAtEpochMs)));
+      if (report) record.report = clone(report);
+    }
+    delete record.hasReport;
+    return record;
   }
 
   putSession(session: SessionRecord): void {
     this.assertOpen();
     // A new object each time (never edited in place): a write in progress keeps the version it took.
-    upsert(this.data.sessions, clone(session), (s) => s.id === session.id);
+    const record = this.takeReport(clone(session));
+    upsert(this.data.sessions, record, (s) => s.id === session.id);
     this.changed(session.id);
+  }
+
+  /**
+   * Moves a record's report to the pending report files and keeps its summary on the record.
+   * A record put again without a report keeps the one it had.
+   */
+  private takeReport(record: SessionRecord): SessionRecord {
+    const { report, ...rest } = record;
+    if (report === undefined) {
+      const had = this.data.sessions.find((s) => s.id === record.id)?.hasReport === true;
+      return had ? { ...rest, hasReport: true } : rest;
+    }
+    this.pendingReports.set(record.id, { month: monthKey(record.startedAtEpochMs), report });
+    return { ...rest, deliveredMs: report.deliveredMs, cyclesDone: report.cyclesDone, hasReport: true };
   }
 
   // ---- alarms ----
@@ -578,6 +623,21 @@ export class JsonStore implements Store {
     if (!this.dirty && !backupDue) return;
     const wasDirty = this.dirty;
     const sessionIds = [...this.dirtySessions];
+    const reports = [...this.pendingReports.values()];
+    try {
+      // Before the live file: a record that says it has a report must find it.
+      await this.reports.append(reports);
+    } catch (e) {
+      this.writeError = { message: message(e), atEpochMs: now };
+      this.log.error(
+        `writing session reports to ${this.reports.dir} failed, retrying in ${WRITE_RETRY_DELAY_MS / 1000} s: ${message(e)}`,
+      );
+      this.schedule(WRITE_RETRY_DELAY_MS);
+      throw e;
+    }
+    for (const r of reports) {
+      if (this.pendingReports.get(r.report.sessionId) === r) this.pendingReports.delete(r.report.sessionId);
+    }
     this.dirty = false;
     this.dirtySessions.clear();
     const journalRecords = sessionIds.flatMap((id) => this.data.sessions.filter((s) => s.id === id));

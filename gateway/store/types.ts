@@ -68,11 +68,23 @@ export interface SessionRecord {
   durationMin: number;
   skipZones?: number[];
   screening?: ScreeningAnswers;
-  /** 'running' until the controller's session-ended event (or a restart) ends it. */
-  status: 'running' | SessionEnd;
+  /**
+   * 'running' until the controller's session-ended event (or a restart) ends it; 'refused' when the
+   * controller would not start it (it was persisted first, and delivered nothing).
+   */
+  status: 'running' | SessionEnd | 'refused';
   endedAtEpochMs?: number;
   reason?: string;
+  /** From the report, kept on the record for lists and the CSV export. */
+  deliveredMs?: number;
+  cyclesDone?: number;
+  /**
+   * The full report (per zone and cycle). The store keeps it in a monthly report file, not in the
+   * record: `session(id)` returns it, `sessions()` lists leave it out.
+   */
   report?: SessionReport;
+  /** Store-internal: the report is in the month's report file. Never returned by the store. */
+  hasReport?: boolean;
 }
 
 export interface AuditEntry {

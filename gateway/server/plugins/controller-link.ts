@@ -109,7 +109,7 @@ export class ControllerLink {
       } catch (e) {
         const refused: SessionRecord = {
           ...record,
-          status: 'stopped',
+          status: 'refused',
           endedAtEpochMs: this.now(),
           reason: `not started: ${e instanceof Error ? e.message : String(e)}`,
         };

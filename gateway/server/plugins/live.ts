@@ -10,7 +10,10 @@
  *
  * Slow clients: a station message is only written when the client's transport has finished the
  * previous write; otherwise it waits for the next tick, and the diff is then computed against
- * what the client last got, so it receives the latest state, never a backlog.
+ * what the client last got, so it receives the latest state, never a backlog. Nothing queues in this
+ * process for a client that stops reading; what the operating system's socket buffers already
+ * hold (a few MB at most on Linux) still arrives first when it reads again
+ * (live-slow-client.test.ts).
  */
 import { Server, type Socket } from 'socket.io';
 import type { AlarmInfo, StationFrame } from '../../protocol.js';

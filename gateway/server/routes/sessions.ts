@@ -60,8 +60,8 @@ function csvRow(s: SessionRecord): string {
     reason: s.reason,
     pressureMmHg: s.pressureMmHg,
     durationMin: s.durationMin,
-    deliveredMin: s.report ? (s.report.deliveredMs / 60_000).toFixed(1) : '',
-    cyclesDone: s.report?.cyclesDone,
+    deliveredMin: s.deliveredMs === undefined ? '' : (s.deliveredMs / 60_000).toFixed(1),
+    cyclesDone: s.cyclesDone,
   };
   return CSV_COLUMNS.map((c) => csvCell(row[c])).join(',');
 }

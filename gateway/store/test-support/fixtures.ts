@@ -82,6 +82,9 @@ export function endedSession(s: SessionRecord, zoneCycles = 40): SessionRecord {
     status: 'completed',
     endedAtEpochMs,
     reason: 'completed',
+    // The summary the store keeps on the record (it files the report itself by month).
+    deliveredMs: s.durationMin * 60_000,
+    cyclesDone: Math.ceil(zoneCycles / 6),
     report: {
       sessionId: s.id,
       stationId: s.stationId,
