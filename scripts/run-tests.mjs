@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under gateway/, scripts/ and test/ with Node's own test runner (tsx loads
+// Runs every *.test.ts under gateway/, scripts/, systemd/, test/, dashboard/ and bench/ with Node's own test runner (tsx loads
 // TypeScript). Node 20's --test takes no globs, so the files are listed here.
 // Usage: node scripts/run-tests.mjs [substring filter ...]
 import { readdirSync, statSync } from 'node:fs';
@@ -19,7 +19,7 @@ function walk(dir, out) {
   return out;
 }
 
-const files = ['gateway', 'scripts', 'test']
+const files = ['gateway', 'scripts', 'systemd', 'test', 'dashboard', 'bench']
   .flatMap((d) => {
     try {
       return walk(join(root, d), []);
@@ -44,6 +44,11 @@ const REAL_TIME = [
   'control-loop/process.test',
   'drivers/modbus.test',
   'drivers/gpio.test',
+  'safe-state/safe-state.test',
+  'test/pm2.test',
+  'test/nspawn/',
+  'dashboard/e2e/',
+  'bench/',
 ];
 const realTime = files.filter((f) => REAL_TIME.some((x) => f.includes(x)));
 const virtual = files.filter((f) => !realTime.includes(f));
