@@ -17,46 +17,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from './support/ensure-built.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const PM2 = join(REPO_ROOT, 'node_modules/pm2/bin/pm2');
 const ADMIN_TOKEN = 'pm2-smoke-test-token-0123456789';
 const START_TIMEOUT_MS = 45_000;
-
-function newestTs(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    if (s.isDirectory()) newest = Math.max(newest, newestTs(p));
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) newest = Math.max(newest, s.mtimeMs);
-  }
-  return newest;
-}
-
-/** pm2 runs dist/: compile when it is missing or older than the sources (as npm start does). */
-function ensureBuilt(): void {
-  const entries = ['control-loop/main.js', 'server/main.js', 'watchdog/notify.js', 'safe-state/main.js'].map(
-    (f) => join(REPO_ROOT, 'dist/gateway', f),
-  );
-  const oldest = Math.min(...entries.map((e) => (existsSync(e) ? statSync(e).mtimeMs : 0)));
-  if (oldest >= newestTs(join(REPO_ROOT, 'gateway'))) return;
-  const r = spawnSync(
-    process.execPath,
-    [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-    },
-  );
-  assert.equal(r.status, 0, `npm run build failed:\n${r.stdout}${r.stderr}`);
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '../support/ensure-built.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
@@ -23,7 +24,6 @@ function skipReason(): string | false {
   if (spawnSync('systemd-nspawn', ['--version']).error) {
     return 'systemd-nspawn is not installed (apt-get install systemd-container)';
   }
-  if (!existsSync(join(REPO_ROOT, 'dist/gateway/watchdog/notify.js'))) return 'needs npm run build';
   return false;
 }
 
@@ -37,6 +37,7 @@ describe('presso-gateway.service under systemd in systemd-nspawn', () => {
     'starts on READY, is restarted by the watchdog, runs the safe state last, stops cleanly',
     { skip: skipReason() },
     (t) => {
+      ensureBuilt();
       const out = mkdtempSync(join(tmpdir(), 'presso-nspawn-out-'));
       t.after(() => rmSync(out, { recursive: true, force: true }));
       const run = spawnSync('sh', [join(REPO_ROOT, 'test/nspawn/boot-unit.sh'), out], {
