@@ -18,6 +18,17 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard runs in the browser; its .tsx files get the same rules as every .ts file.
+    files: ['dashboard/src/**/*.ts', 'dashboard/src/**/*.tsx'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
     files: ['**/*.cjs', '**/*.mjs', '**/*.js'],
     languageOptions: { globals: { ...globals.node } },
   },

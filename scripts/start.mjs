@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: compiles the TypeScript when dist/ is missing or older than the sources, then runs
-// the two processes of the gateway on the board named by PRESSO_BOARD (default: the simulator):
+// `npm start`: compiles the TypeScript when dist/ is missing or older than the sources (and builds
+// the dashboard likewise), then runs the two processes of the gateway on the board named by
+// PRESSO_BOARD (default: the simulator):
 // the controller, and the web process (REST API and live telemetry on http://HOST:PORT, default
 // 127.0.0.1:8080). A process that dies is restarted with back-off, the controller first of all
 // (the web process reconnects to it by itself). Ctrl-C or SIGTERM stops both; the controller
@@ -15,13 +16,13 @@ const RESTART_MAX_MS = 10_000;
 /** A process that stayed up this long is healthy again: its back-off starts over. */
 const HEALTHY_AFTER_MS = 30_000;
 
-function newestMtime(dir) {
+function newestMtime(dir, extensions = ['.ts']) {
   let newest = 0;
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     const s = statSync(p);
-    if (s.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (name.endsWith('.ts')) newest = Math.max(newest, s.mtimeMs);
+    if (s.isDirectory()) newest = Math.max(newest, newestMtime(p, extensions));
+    else if (extensions.some((x) => name.endsWith(x))) newest = Math.max(newest, s.mtimeMs);
   }
   return newest;
 }
@@ -45,6 +46,35 @@ if (stale) {
     },
   );
   if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+// The dashboard (dashboard/dist) is built by Vite when missing or older than its sources; the web
+// process serves it. A failed build is reported and the gateway still starts: the API and every
+// STOP work without it, and / says how to build it.
+const dashboardIndex = join(root, 'dashboard/dist/index.html');
+const dashboardStale =
+  !existsSync(dashboardIndex) ||
+  statSync(dashboardIndex).mtimeMs <
+    Math.max(
+      newestMtime(join(root, 'dashboard/src'), ['.ts', '.tsx', '.css']),
+      statSync(join(root, 'dashboard/index.html')).mtimeMs,
+      statSync(join(root, 'dashboard/vite.config.ts')).mtimeMs,
+    );
+if (dashboardStale) {
+  console.log('[start] building the dashboard (npm run build:dashboard)…');
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      'dashboard/vite.config.ts',
+      '--logLevel',
+      'warn',
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (r.status !== 0) console.error('[start] the dashboard build failed; starting without it');
 }
 
 let stopping = false;

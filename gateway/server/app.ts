@@ -19,15 +19,18 @@ import { authPlugin } from './plugins/auth.js';
 import { configPlugin } from './plugins/config.js';
 import { controllerLinkPlugin } from './plugins/controller-link.js';
 import { livePlugin } from './plugins/live.js';
+import { recentLogPlugin } from './plugins/recent-log.js';
 import { storePlugin } from './plugins/store.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
 import { programRoutes } from './routes/programs.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { simRoutes } from './routes/sim.js';
 import { stationRoutes } from './routes/stations.js';
+import { supportRoutes } from './routes/support.js';
 
 export interface BuildServerOptions {
   config: ServerConfig;
@@ -66,7 +69,13 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(helmet, {
     // The dashboard and /docs serve their own scripts and styles from this origin only.
     contentSecurityPolicy: {
-      directives: { 'script-src': ["'self'"], 'style-src': ["'self'", 'https:', "'unsafe-inline'"] },
+      directives: {
+        'script-src': ["'self'"],
+        'style-src': ["'self'", 'https:', "'unsafe-inline'"],
+        // The gateway serves plain HTTP on the LAN: upgrading its own script requests to https
+        // would leave tablets opening http://<pi-address>/ with a blank page.
+        'upgrade-insecure-requests': null,
+      },
     },
   });
   await app.register(cookie);
@@ -90,6 +99,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(controllerLinkPlugin, { client: opts.controller, now });
   await app.register(authPlugin, { now });
   await app.register(livePlugin);
+  await app.register(recentLogPlugin, { now });
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
@@ -99,5 +109,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(alarmRoutes);
   await app.register(maintenanceRoutes);
   await app.register(simRoutes);
+  await app.register(supportRoutes);
+  await app.register(dashboardRoutes);
   return app;
 }

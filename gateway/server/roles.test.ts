@@ -38,6 +38,9 @@ const stopBay2 = async (h: Harness) => {
 
 const CASES: Case[] = [
   { method: 'GET', url: '/api/health', allowed: EVERYONE },
+  { method: 'GET', url: '/api/support/controller', allowed: SUPPORT },
+  { method: 'GET', url: '/api/support/config', allowed: SUPPORT },
+  { method: 'GET', url: '/api/support/logs', allowed: SUPPORT },
   { method: 'GET', url: '/api/stations', allowed: EVERYONE },
   { method: 'GET', url: '/api/stations/bay-2', allowed: EVERYONE },
   { method: 'GET', url: '/api/programs', allowed: EVERYONE },

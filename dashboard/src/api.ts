@@ -1,0 +1,115 @@
+/**
+ * REST calls to the web process (same origin; the login is an HttpOnly cookie). The shapes the
+ * controller defines come from gateway/protocol.ts; the few the web process adds are declared here.
+ */
+import type { Program } from '../../gateway/control-loop/programs/schema.js';
+import type {
+  AlarmInfo,
+  ControllerInfo,
+  MaintenanceCounters,
+  SelfTestResult,
+  StationFrame,
+} from '../../gateway/protocol.js';
+
+export type { AlarmInfo, ControllerInfo, MaintenanceCounters, Program, SelfTestResult, StationFrame };
+
+/** The server's error shape (gateway/server/errors.ts). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export async function api<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let data: unknown;
+  try {
+    data = text.length > 0 ? JSON.parse(text) : null;
+  } catch {
+    data = { message: text };
+  }
+  if (!res.ok) {
+    const e = (data ?? {}) as { error?: string; message?: string };
+    throw new ApiError(res.status, e.error ?? 'error', e.message ?? res.statusText);
+  }
+  return data as T;
+}
+
+export type ActorRole = 'anonymous' | 'viewer' | 'staff' | 'support' | 'admin';
+export interface Actor {
+  who: string;
+  role: ActorRole;
+}
+
+/** GET /api/stations: the parts of the REST view the live frames do not carry. */
+export interface StationView {
+  id: string;
+  name: string;
+  walkUp: { programs: string[]; maxPressureMmHg: number; maxDurationMin: number } | null;
+}
+
+export interface ProgramRecordView {
+  program: Program;
+  builtIn: boolean;
+}
+
+export interface ScreeningQuestion {
+  id: string;
+  text: string;
+  absolute: boolean;
+}
+
+export interface AuditEntry {
+  atEpochMs: number;
+  who: string;
+  role: string;
+  what: string;
+  from: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/** The `session` Socket.IO message (gateway/server/plugins/live.ts). */
+export interface SessionMessage {
+  kind: 'started' | 'ended' | 'interrupted' | 'refused';
+  id: string;
+  stationId: string;
+  programId: string;
+  programVersion: number;
+  status: string;
+  reason?: string;
+}
+
+/** Marks a stop as the walk-up user's, so the staff board can alert staff (reason text is kept). */
+export const WALK_UP_STOP_REASON = 'walk-up user pressed STOP';
+
+export const stopStation = (id: string, reason?: string) =>
+  api<unknown>(
+    'POST',
+    `/api/stations/${encodeURIComponent(id)}/stop`,
+    reason === undefined ? {} : { reason },
+  );
+export const stopAll = () => api<unknown>('POST', '/api/stop', {});
+export const whoAmI = () => api<Actor>('GET', '/api/auth/me');
+/** The login answer names the user `user`; /api/auth/me names it `who`. */
+export const login = (user: string, secret: string) =>
+  api<{ user: string; role: ActorRole }>('POST', '/api/auth/login', { user, secret }).then((r): Actor => ({
+    who: r.user,
+    role: r.role,
+  }));
+export const logout = () => api<unknown>('POST', '/api/auth/logout', {});

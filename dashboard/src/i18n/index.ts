@@ -1,0 +1,60 @@
+/**
+ * Languages. To add one: copy de.ts to <code>.ts, translate every value, and add it to CATALOGUES
+ * with its name in LANGUAGE_NAMES. The choice is kept per device (a wall tablet stays German).
+ */
+import { de } from './de.js';
+import { en, type MessageKey } from './en.js';
+
+export type { MessageKey };
+
+export const CATALOGUES = { en, de } satisfies Record<string, Record<MessageKey, string>>;
+export type Lang = keyof typeof CATALOGUES;
+export const LANGUAGE_NAMES: Record<Lang, string> = { en: 'English', de: 'Deutsch' };
+
+const STORAGE_KEY = 'presso.lang';
+
+function isLang(v: unknown): v is Lang {
+  return typeof v === 'string' && v in CATALOGUES;
+}
+
+function initialLang(): Lang {
+  const saved = localStorage.getItem(STORAGE_KEY);
+  if (isLang(saved)) return saved;
+  const fromBrowser = navigator.language.slice(0, 2);
+  return isLang(fromBrowser) ? fromBrowser : 'en';
+}
+
+let current: Lang = initialLang();
+document.documentElement.lang = current;
+
+export function lang(): Lang {
+  return current;
+}
+
+export function setLang(l: Lang): void {
+  current = l;
+  localStorage.setItem(STORAGE_KEY, l);
+  document.documentElement.lang = l;
+}
+
+export type Params = Record<string, string | number>;
+
+export function t(key: MessageKey, params: Params = {}): string {
+  const text: string = CATALOGUES[current][key];
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => {
+    const v = params[name];
+    return v === undefined ? m : typeof v === 'number' ? num(v) : v;
+  });
+}
+
+/** Whether a key exists (for ids that come from the server, such as screening questions). */
+export function hasKey(key: string): key is MessageKey {
+  return key in en;
+}
+
+export function num(v: number, digits = 0): string {
+  return new Intl.NumberFormat(current, {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  }).format(v);
+}

@@ -1,0 +1,117 @@
+/**
+ * The live link (Socket.IO) and what it knows: the latest frame per station, when each frame
+ * arrived, and whether the link is up. "No stale value shown as live": a value counts as live only
+ * while the link is up and its station's last message is younger than STALE_AFTER_MS. Staleness
+ * is judged by this browser's clock at arrival, so a tablet whose clock is off does not matter.
+ *
+ * The server sends only changed top-level fields (id always present; the first message after a
+ * (re)subscription is complete), so frames are merged here.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { AlarmInfo, SessionMessage, StationFrame } from './api.js';
+
+/** Overview messages come at 5 Hz and a station's sample time changes with every one. */
+export const STALE_AFTER_MS = 2000;
+const RECHECK_MS = 500;
+const RECONNECT_AFTER_SERVER_CLOSE_MS = 1000;
+
+export type LinkState = 'connecting' | 'up' | 'down';
+export type Subscription = { overview: true } | { stationId: string };
+
+export class Live {
+  readonly frames = new Map<string, StationFrame>();
+  private readonly receivedAt = new Map<string, number>();
+  link: LinkState = 'connecting';
+  private socket: Socket | null = null;
+  private timer: number | undefined;
+  private readonly listeners = new Set<() => void>();
+  private readonly alarmListeners = new Set<(change: 'raised' | 'cleared', a: AlarmInfo) => void>();
+  private readonly sessionListeners = new Set<(s: SessionMessage) => void>();
+  private subs: Subscription[];
+
+  constructor(subs: Subscription[]) {
+    this.subs = subs;
+  }
+
+  start(): void {
+    const socket = io({ transports: ['websocket'], reconnectionDelay: 500, reconnectionDelayMax: 2000 });
+    this.socket = socket;
+    socket.on('connect', () => {
+      this.link = 'up';
+      for (const s of this.subs) socket.emit('subscribe', s);
+      this.changed();
+    });
+    socket.on('disconnect', (reason) => {
+      this.link = 'down';
+      this.changed();
+      // A web process that shuts down (restart, update) disconnects its clients itself, and
+      // Socket.IO does not retry after a server-side disconnect: keep trying, as for a lost link.
+      if (reason === 'io server disconnect')
+        window.setTimeout(() => socket.connect(), RECONNECT_AFTER_SERVER_CLOSE_MS);
+    });
+    socket.on('connect_error', () => {
+      this.link = 'down';
+      this.changed();
+    });
+    socket.on('station', (diff: Partial<StationFrame> & { id: string }) => {
+      const prev = this.frames.get(diff.id);
+      this.frames.set(diff.id, { ...(prev ?? {}), ...diff } as StationFrame);
+      this.receivedAt.set(diff.id, performance.now());
+      this.changed();
+    });
+    socket.on('alarm', (m: { change: 'raised' | 'cleared'; alarm: AlarmInfo }) => {
+      for (const l of this.alarmListeners) l(m.change, m.alarm);
+    });
+    socket.on('session', (m: SessionMessage) => {
+      for (const l of this.sessionListeners) l(m);
+    });
+    // Re-render while nothing arrives, so a value turns grey when it goes stale.
+    this.timer = window.setInterval(() => this.changed(), RECHECK_MS);
+  }
+
+  stop(): void {
+    window.clearInterval(this.timer);
+    this.socket?.close();
+    this.socket = null;
+  }
+
+  /** Follows another set of stations (the support chart's station picker). */
+  resubscribe(subs: Subscription[]): void {
+    const s = this.socket;
+    if (s?.connected) {
+      for (const old of this.subs)
+        if (!subs.some((n) => JSON.stringify(n) === JSON.stringify(old))) s.emit('unsubscribe', old);
+      for (const n of subs) s.emit('subscribe', n);
+    }
+    this.subs = subs;
+  }
+
+  isLive(id: string): boolean {
+    const at = this.receivedAt.get(id);
+    return this.link === 'up' && at !== undefined && performance.now() - at < STALE_AFTER_MS;
+  }
+
+  /** Stations in the controller's order (by id: bay-1, bay-2, …). */
+  stations(): StationFrame[] {
+    return [...this.frames.values()].sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
+  }
+
+  onChange(l: () => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  onAlarm(l: (change: 'raised' | 'cleared', a: AlarmInfo) => void): () => void {
+    this.alarmListeners.add(l);
+    return () => this.alarmListeners.delete(l);
+  }
+
+  onSession(l: (s: SessionMessage) => void): () => void {
+    this.sessionListeners.add(l);
+    return () => this.sessionListeners.delete(l);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+}

@@ -1,0 +1,205 @@
+import { useMemo, useState } from 'preact/hooks';
+import { PROGRAM_BOUNDS } from '../../../gateway/control-loop/programs/bounds.js';
+import { LIMITS } from '../../../gateway/limits.js';
+import { api, ApiError, type Program, type StationFrame } from '../api.js';
+import { Modal } from '../components/Modal.js';
+import { t } from '../i18n/index.js';
+
+/**
+ * Staff start: client, program, pressure, duration, zones to skip, with the limits shown, then a
+ * confirmation step (starting and raising pressure need one; stopping never does). The slider's
+ * range is the program bounds and the station ceiling less the regulation headroom, the same
+ * numbers the controller clamps to (gateway/limits.ts).
+ */
+export function StartDialog({
+  station,
+  programs,
+  onClose,
+}: {
+  station: StationFrame;
+  programs: Program[];
+  onClose: (started: boolean) => void;
+}) {
+  const offered = useMemo(
+    () => programs.filter((p) => p.garments.includes(station.garment)),
+    [programs, station],
+  );
+  const [programId, setProgramId] = useState(offered[0]?.id ?? '');
+  const program = offered.find((p) => p.id === programId);
+  const maxPressure = Math.max(
+    PROGRAM_BOUNDS.pressureMmHg.min,
+    station.ceilingMmHg - LIMITS.regulationHeadroomMmHg.default,
+  );
+  const minPressure = PROGRAM_BOUNDS.pressureMmHg.min;
+  const maxMin = LIMITS.sessionMaxMin.default;
+  const [client, setClient] = useState('');
+  const [pressure, setPressure] = useState(Math.min(program?.pressureMmHg ?? minPressure, maxPressure));
+  const [duration, setDuration] = useState(Math.min(program?.durationMin ?? 20, maxMin));
+  const [skip, setSkip] = useState<number[]>([]);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const pickProgram = (id: string) => {
+    setProgramId(id);
+    const p = offered.find((x) => x.id === id);
+    if (p) {
+      setPressure(Math.min(p.pressureMmHg, maxPressure));
+      setDuration(Math.min(p.durationMin, maxMin));
+    }
+  };
+
+  const start = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api('POST', `/api/stations/${encodeURIComponent(station.id)}/start`, {
+        programId,
+        pressureMmHg: pressure,
+        durationMin: duration,
+        ...(skip.length > 0 ? { skipZones: skip } : {}),
+        ...(client.trim() !== '' ? { client: client.trim() } : {}),
+      });
+      onClose(true);
+    } catch (e) {
+      setError(t('start.failed', { message: e instanceof ApiError ? e.message : String(e) }));
+      setConfirming(false);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (confirming && program) {
+    return (
+      <Modal title={t('start.confirmTitle')}>
+        <p class="confirm-text" data-testid="start-confirm-text">
+          {t('start.confirmText', {
+            program: program.name,
+            station: station.name,
+            client: client.trim() || '—',
+            pressure,
+            duration,
+            skip: skip.length > 0 ? skip.join(', ') : t('start.none'),
+          })}
+        </p>
+        {pressure > program.pressureMmHg && (
+          <p class="caution" data-testid="start-raised">
+            {t('start.raised', { pressure, program: program.pressureMmHg })}
+          </p>
+        )}
+        <div class="modal-actions">
+          <button class="btn btn-secondary" onClick={() => setConfirming(false)}>
+            {t('start.back')}
+          </button>
+          <button class="btn btn-go" disabled={busy} onClick={() => void start()}>
+            {t('start.confirm')}
+          </button>
+        </div>
+      </Modal>
+    );
+  }
+
+  return (
+    <Modal title={t('start.title', { name: station.name })} wide>
+      <form
+        class="start-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setConfirming(true);
+        }}
+      >
+        <label class="field">
+          <span>{t('start.client')}</span>
+          <input
+            name="client"
+            maxLength={80}
+            value={client}
+            onInput={(e) => setClient((e.currentTarget as HTMLInputElement).value)}
+          />
+        </label>
+        <label class="field">
+          <span>{t('start.program')}</span>
+          <select
+            name="program"
+            value={programId}
+            onChange={(e) => pickProgram((e.currentTarget as HTMLSelectElement).value)}
+          >
+            {offered.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          <span>
+            {t('start.pressure')}: <output name="pressure-value">{pressure}</output> {t('unit.mmHg')}
+          </span>
+          <input
+            name="pressure"
+            type="range"
+            min={minPressure}
+            max={maxPressure}
+            step={1}
+            value={pressure}
+            onInput={(e) => setPressure(Number((e.currentTarget as HTMLInputElement).value))}
+          />
+        </label>
+        <label class="field">
+          <span>
+            {t('start.duration')} ({t('unit.min')})
+          </span>
+          <input
+            name="duration"
+            type="number"
+            min={1}
+            max={maxMin}
+            value={duration}
+            onInput={(e) =>
+              setDuration(
+                Math.max(1, Math.min(maxMin, Number((e.currentTarget as HTMLInputElement).value) || 1)),
+              )
+            }
+          />
+        </label>
+        <fieldset class="field">
+          <legend>{t('start.skip')}</legend>
+          <div class="zone-toggles">
+            {station.zones.map((z) => {
+              const on = skip.includes(z.zone);
+              return (
+                <button
+                  type="button"
+                  key={z.zone}
+                  class={`btn btn-toggle ${on ? 'on' : ''}`}
+                  aria-pressed={on}
+                  onClick={() =>
+                    setSkip(on ? skip.filter((n) => n !== z.zone) : [...skip, z.zone].sort((a, b) => a - b))
+                  }
+                >
+                  {z.zone}
+                </button>
+              );
+            })}
+          </div>
+        </fieldset>
+        <p class="limits" data-testid="start-limits">
+          {t('start.limits', { min: minPressure, max: maxPressure, ceiling: station.ceilingMmHg, maxMin })}
+        </p>
+        {error && (
+          <p class="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="modal-actions">
+          <button type="button" class="btn btn-secondary" onClick={() => onClose(false)}>
+            {t('start.cancel')}
+          </button>
+          <button type="submit" class="btn btn-primary" disabled={!program}>
+            {t('start.next')}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
