@@ -3,7 +3,7 @@
  * every STOP works (DESIGN.md: stop needs no login); unlocked with a staff PIN it also starts
  * sessions and acknowledges alarms. It locks itself again after a few idle minutes.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import {
   api,
   logout,
@@ -15,12 +15,11 @@ import {
   type AlarmInfo,
   type ProgramRecordView,
 } from '../api.js';
-import { useLive, usePoll } from '../components/hooks.js';
+import { useLiveLink, usePoll } from '../components/hooks.js';
 import { LangSwitch } from '../components/LangSwitch.js';
 import { LinkBanner } from '../components/LinkBanner.js';
 import { activeAlarms } from '../format.js';
 import { t } from '../i18n/index.js';
-import { Live } from '../live.js';
 import { highAlarmSound } from '../sound.js';
 import { AlarmPanel } from './AlarmPanel.js';
 import { PinLock } from './PinLock.js';
@@ -35,12 +34,7 @@ const MUTE_MS = 2 * 60_000;
 const HISTORY_POLL_MS = 5000;
 
 export function StaffBoard({ onLangChange }: { onLangChange: () => void }) {
-  const live = useMemo(() => new Live([{ overview: true }]), []);
-  useEffect(() => {
-    live.start();
-    return () => live.stop();
-  }, [live]);
-  useLive(live);
+  const live = useLiveLink([{ overview: true }]);
 
   const [actor, setActor] = useState<Actor>(ANONYMOUS);
   const [showPin, setShowPin] = useState(false);

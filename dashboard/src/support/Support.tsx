@@ -4,7 +4,7 @@
  * self-tests, the board configuration (read-only), a log download, and on a simulated board the
  * simulator's fault injection.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { SIM_FAULT_KINDS } from '../../../gateway/sim/faults.js';
 import {
   api,
@@ -20,12 +20,11 @@ import {
   type SelfTestResult,
 } from '../api.js';
 import { PriorityTag } from '../components/AlarmItem.js';
-import { useLive, usePoll } from '../components/hooks.js';
+import { useLiveLink, usePoll } from '../components/hooks.js';
 import { LangSwitch } from '../components/LangSwitch.js';
 import { LinkBanner } from '../components/LinkBanner.js';
 import { Modal } from '../components/Modal.js';
 import { lang, num, t } from '../i18n/index.js';
-import { Live } from '../live.js';
 import { PressureChart } from './PressureChart.js';
 
 const POLL_MS = 3000;
@@ -114,12 +113,7 @@ function SupportPage({
   onLangChange: () => void;
   onSignOut: () => void;
 }) {
-  const live = useMemo(() => new Live([{ overview: true }]), []);
-  useEffect(() => {
-    live.start();
-    return () => live.stop();
-  }, [live]);
-  useLive(live);
+  const live = useLiveLink([{ overview: true }]);
   const stations = live.stations();
   const [selected, setSelected] = useState<string | null>(null);
   const stationId = selected ?? stations[0]?.id ?? null;

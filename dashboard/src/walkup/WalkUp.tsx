@@ -4,7 +4,7 @@
  * staff set, time left, pause, and a STOP that is always on screen. Anonymous: the server checks
  * every limit and the screening again (routes/stations.ts); this page only makes them plain.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { PROGRAM_BOUNDS } from '../../../gateway/control-loop/programs/bounds.js';
 import {
   api,
@@ -15,12 +15,12 @@ import {
   type ScreeningQuestion,
   type StationView,
 } from '../api.js';
-import { useLive, usePoll } from '../components/hooks.js';
+import { useLiveLink, usePoll } from '../components/hooks.js';
 import { LangSwitch } from '../components/LangSwitch.js';
 import { LinkBanner } from '../components/LinkBanner.js';
 import { clock } from '../format.js';
 import { t } from '../i18n/index.js';
-import { Live } from '../live.js';
+import type { Live } from '../live.js';
 import { questionText, Screening } from './Screening.js';
 
 /** The lowest intensity offered is the lowest working pressure a program may have. */
@@ -30,12 +30,7 @@ const DURATION_STEP_MIN = 5;
 type Answers = Record<string, boolean>;
 
 export function WalkUp({ stationId, onLangChange }: { stationId: string; onLangChange: () => void }) {
-  const live = useMemo(() => new Live([{ stationId }]), [stationId]);
-  useEffect(() => {
-    live.start();
-    return () => live.stop();
-  }, [live]);
-  useLive(live);
+  const live = useLiveLink([{ stationId }], stationId);
 
   const view = usePoll(
     () => api<StationView>('GET', `/api/stations/${encodeURIComponent(stationId)}`),

@@ -22,7 +22,8 @@ const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/;
 export async function spawnWeb(
   dataDir: string,
   env: Record<string, string>,
-  startTimeoutMs = 20_000,
+  // tsx compiles the server on start: seconds on an idle machine, far more under a loaded CI.
+  startTimeoutMs = 60_000,
 ): Promise<WebProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/server/main.ts'], {
     cwd: PACKAGE_ROOT,
