@@ -25,6 +25,8 @@ export class AlarmBook {
    * are raised, missing ones become inactive; inactive unlatched ones are cleared.
    */
   update(stationId: string | null, trips: readonly Trip[]): AlarmChange {
+    // The usual tick: nothing tripped and nothing to clear (called once per station per tick).
+    if (trips.length === 0 && this.alarms.size === 0) return { raised: [], cleared: [] };
     const raised: AlarmInfo[] = [];
     const cleared: AlarmInfo[] = [];
     const now = new Set<string>();

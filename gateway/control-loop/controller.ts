@@ -32,6 +32,7 @@ import { SELF_TEST_KINDS, type SelfTestKind } from './self-test.js';
 import { Station } from './station.js';
 import { checkBoard, StationSupervisor, type Trip } from './supervisor.js';
 import type { LatenessStats } from './tick-loop.js';
+import type { TripTrace } from './trip-trace.js';
 
 /** State frames per station at most this often (20 Hz), which is what a dashboard can show. */
 export const FRAME_INTERVAL_MS = 50;
@@ -59,6 +60,8 @@ export interface ControllerOptions {
   epochNow?: () => number;
   /** Loop timing, from the tick loop that drives this controller. */
   loopStats?: () => LatenessStats;
+  /** Bench instrumentation (trip-trace.ts); absent in normal use. */
+  tripTrace?: TripTrace;
 }
 
 export class Controller {
@@ -67,6 +70,7 @@ export class Controller {
   private readonly alarms: AlarmBook;
   private readonly counters: Counters[];
   private readonly listeners = new Set<Listener>();
+  private readonly noFrames = new Set<Listener>();
   private readonly epochNow: () => number;
   private heartbeat = false;
   private lastFrameMs = Number.NEGATIVE_INFINITY;
@@ -100,13 +104,24 @@ export class Controller {
     return 1000 / this.opts.io.board.loopRateHz;
   }
 
-  onEvent(listener: Listener): () => void {
+  /**
+   * Subscribes to events. `{ frames: false }` leaves the state frames out: a listener that only
+   * wants sessions and alarms (a virtual-time run, the bench) then spares the controller building
+   * frames at all when nobody else wants them.
+   */
+  onEvent(listener: Listener, opts: { frames?: boolean } = {}): () => void {
+    const frames = opts.frames !== false;
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (!frames) this.noFrames.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+      this.noFrames.delete(listener);
+    };
   }
 
   private emit<E extends EventName>(event: E, data: Events[E]): void {
     for (const l of this.listeners) {
+      if (event === 'frame' && this.noFrames.has(l)) continue;
       try {
         l(event, data);
       } catch {
@@ -133,11 +148,15 @@ export class Controller {
     const boardVent = boardTrips.find((t) => t.vent);
 
     const health = io.health();
+    const trace = this.opts.tripTrace;
+    const vented: { st: Station; trip: Trip }[] | undefined = trace ? [] : undefined;
     this.stations.forEach((st, i) => {
       const down = st.io.devices.find((d) => health[d.id]?.state === 'offline');
+      const zones = st.observe(now);
+      trace?.limits(st.id, zones, st.io.spec.ceilingMmHg);
       const trips = (this.supervisors[i] as StationSupervisor).check({
         nowMs: now,
-        zones: st.observe(now),
+        zones,
         pumpOn: st.pumpDuty > 0,
         ceilingMmHg: st.io.spec.ceilingMmHg,
         sessionElapsedMs: st.sessionElapsedMs(now),
@@ -152,6 +171,8 @@ export class Controller {
         if (change.raised.some((a) => a.latched)) (this.counters[i] as Counters).trips++;
         const report = st.trip(now, vent.reason);
         if (report) this.emit('session-ended', report);
+        // Timed once, at the tick the alarm is raised; a trip that persists vents again each tick.
+        if (change.raised.some((a) => a.latched)) vented?.push({ st, trip: vent });
       }
     });
 
@@ -164,11 +185,12 @@ export class Controller {
     this.heartbeat = !this.heartbeat;
     io.heartbeat?.set(this.heartbeat);
     await io.flushAll();
+    if (trace && vented) for (const v of vented) trace.vented(v.st.id, v.trip, clock.now());
     this.count(dt);
 
     if (now - this.lastFrameMs >= FRAME_INTERVAL_MS) {
       this.lastFrameMs = now;
-      for (const f of this.frames()) this.emit('frame', f);
+      if (this.listeners.size > this.noFrames.size) for (const f of this.frames()) this.emit('frame', f);
     }
     if (now - this.lastCountersMs >= COUNTERS_INTERVAL_MS) {
       this.lastCountersMs = now;

@@ -12,8 +12,12 @@
  *   PRESSO_DATA_DIR           where the controller socket lives (default ./data)
  *   PRESSO_CONTROLLER_SOCKET  the socket path itself (default $PRESSO_DATA_DIR/controller.sock)
  *   PRESSO_LOG_PRESSURES      seconds between pressure log lines; 0 turns them off (default 5)
+ *   PRESSO_BENCH_TRACE        bench only: a file to append trip-to-vent timings to (trip-trace.ts);
+ *                             ignored on a board without a simulator
  */
+import { surviveClosedOutput } from '../closed-output.js';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RealClock } from '../clock.js';
 import { loadBoard } from '../board/load.js';
@@ -24,6 +28,7 @@ import { Controller } from './controller.js';
 import { IpcServer } from './ipc-server.js';
 import { formatPressures } from './pressure-log.js';
 import { TickLoop } from './tick-loop.js';
+import { TripTraceFile } from './trip-trace.js';
 
 const log: Logger = {
   info: (m) => console.log(`[controller] ${m}`),
@@ -40,7 +45,29 @@ function version(): string {
   }
 }
 
+/**
+ * The control loop's nice value. Its loop-stall rule trips at 5 periods (50 ms at 100 Hz), so it
+ * must win the CPU over the web process, pm2 and whatever else runs on the Pi; nice rather than a
+ * real-time policy, so that a bug in the loop cannot lock up the whole machine.
+ */
+const CONTROLLER_NICE = -10;
+
+function raisePriority(): void {
+  try {
+    if (getPriority() > CONTROLLER_NICE) setPriority(CONTROLLER_NICE);
+    log.info(`control loop at nice ${getPriority()}`);
+  } catch (e) {
+    // A laptop user without CAP_SYS_NICE; on the Pi the unit's LimitNICE allows it.
+    log.info(
+      `control loop at nice ${getPriority()} (raising it to ${CONTROLLER_NICE} was not allowed: ` +
+        `${(e as NodeJS.ErrnoException).code ?? String(e)}; see systemd/README.md)`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
+  surviveClosedOutput();
+  raisePriority();
   const profile = process.env.PRESSO_BOARD || 'simulator';
   let board;
   try {
@@ -68,10 +95,13 @@ async function main(): Promise<void> {
 
   // eslint-disable-next-line prefer-const -- the loop and the controller refer to each other
   let loop: TickLoop;
+  const tracePath = process.env.PRESSO_BENCH_TRACE;
+  const tripTrace = tracePath && sim ? new TripTraceFile(sim.world, tracePath) : undefined;
   const ctrl = new Controller({
     clock,
     io,
     ...(sim ? { sim } : {}),
+    ...(tripTrace ? { tripTrace } : {}),
     version: version(),
     loopStats: () => loop.stats(),
   });
@@ -81,6 +111,7 @@ async function main(): Promise<void> {
     clock,
     ctrl.periodMs,
     async ({ latenessMs, overdueMs }) => {
+      tripTrace?.tick(latenessMs, overdueMs, clock.now());
       await ctrl.tick(Math.max(latenessMs, overdueMs));
       const now = clock.now();
       if (logEveryMs > 0 && now - lastLog >= logEveryMs) {
@@ -97,6 +128,8 @@ async function main(): Promise<void> {
     },
   );
   loop.start();
+  // The bench marks the start and end of its load window.
+  if (tripTrace) process.on('SIGUSR2', () => tripTrace.mark(clock.now()));
 
   ctrl.onEvent((event, data) => {
     if (event === 'alarm-raised') {
@@ -129,6 +162,7 @@ async function main(): Promise<void> {
     await loop.stop();
     const ended = await ctrl.ventAll(`controller stopped (${why})`);
     await io.closeAll();
+    await tripTrace?.close();
     log.info(`safe state written (${ended.length} session(s) interrupted); exiting`);
     // Give clients a moment to receive the session-ended events, then close the socket.
     await new Promise((r) => setTimeout(r, 50));

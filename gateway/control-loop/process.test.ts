@@ -116,6 +116,26 @@ describe('controller process', { timeout: 90_000 }, () => {
     assert.ok(venting >= 0 && written > venting, `log order:\n${ctl.out.join('\n')}`);
   });
 
+  it('a controller whose log reader went away keeps running and still stops on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'presso-proc-'));
+    dirs.push(dataDir);
+    const ctl = startController(dataDir);
+    const client = await connect(dataDir, ctl);
+    // The reading ends of its stdout and stderr close (a pipe into `head`, a killed pm2 daemon):
+    // its next log line gets EPIPE.
+    ctl.child.stdout?.destroy();
+    ctl.child.stderr?.destroy();
+    await startSession(client);
+    const [running] = await client.request('state', { stationId: 'bay-1' });
+    assert.equal(running?.state, 'running', 'it carries on with no one reading its log');
+    ctl.child.kill('SIGTERM');
+    const timer = setTimeout(() => ctl.child.kill('SIGKILL'), 15_000);
+    const { code, signal } = await ctl.exited;
+    clearTimeout(timer);
+    client.close();
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, 'vented and exited on SIGTERM');
+  });
+
   it('after SIGKILL mid-session a new controller starts with every output safe', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'presso-proc-'));
     dirs.push(dataDir);

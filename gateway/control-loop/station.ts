@@ -3,7 +3,7 @@
  * vented) from anywhere. It runs the program through the sequencer and the zone regulators and
  * stages outputs; the controller has the supervisor check it first and gates what it stages.
  */
-import type { StationIo } from '../board/open.js';
+import type { StationIo, ZoneIo } from '../board/open.js';
 import { LIMITS } from '../limits.js';
 import {
   CommandError,
@@ -53,6 +53,8 @@ export class Station {
   readonly written: ZoneDrive[];
   private commands: ZoneCommandKind[];
   private targetsNow: number[];
+  private readonly pressureBuf: number[];
+  private readonly reachedBuf: boolean[];
   pumpDuty = 0;
 
   constructor(
@@ -65,6 +67,8 @@ export class Station {
     this.written = Array.from({ length: n }, () => ({ inlet: false, exhaust: false, pumpDemand: 0 }));
     this.commands = new Array<ZoneCommandKind>(n).fill('vent');
     this.targetsNow = new Array<number>(n).fill(0);
+    this.pressureBuf = new Array<number>(n).fill(0);
+    this.reachedBuf = new Array<boolean>(n).fill(false);
   }
 
   get id(): string {
@@ -266,26 +270,26 @@ export class Station {
    */
   control(nowMs: number): SessionReport | null {
     const n = this.io.zones.length;
-    const pressures = this.io.zones.map((z) => {
-      const s = z.sensor.read();
-      return s.health === 'error' ? Number.NaN : s.mmHg;
-    });
+    // Per-tick buffers are reused (this runs 100 times a second per station, and thousands of
+    // times a second in virtual time); the runner and the self-test read them during the call only.
+    const pressures = this.pressureBuf;
+    const reached = this.reachedBuf;
+    for (let i = 0; i < n; i++) {
+      const s = (this.io.zones[i] as ZoneIo).sensor.read();
+      pressures[i] = s.health === 'error' ? Number.NaN : s.mmHg;
+      reached[i] = (this.regulators[i] as ZoneRegulator).reached;
+    }
     let ended: SessionReport | null = null;
     const out: RunnerOutput | null =
-      this.session && this.state === 'running'
-        ? this.session.runner.update(nowMs, { reached: this.regulators.map((r) => r.reached) })
-        : null;
+      this.session && this.state === 'running' ? this.session.runner.update(nowMs, { reached }) : null;
     if (this.session && out) {
       this.session.last = out;
       this.record(out, pressures);
     }
     const test =
       this.test && this.state === 'running'
-        ? this.test.run.update(
-            nowMs,
-            pressures,
-            this.regulators.map((r) => r.reached),
-          )
+        ? // Copies: a self-test may keep what it is given, and it runs for seconds, not hours.
+          this.test.run.update(nowMs, pressures.slice(), reached.slice())
         : null;
     for (let i = 0; i < n; i++) {
       const zo = out?.zones[i] ?? test?.zones[i];
@@ -317,7 +321,11 @@ export class Station {
     if (ended) this.beginVenting();
 
     if (this.state === 'venting') {
-      const vented = pressures.every((p) => !Number.isFinite(p) || p < VENTED_MMHG);
+      let vented = true;
+      for (let i = 0; i < n; i++) {
+        const p = pressures[i] as number;
+        if (Number.isFinite(p) && p >= VENTED_MMHG) vented = false;
+      }
       if (vented) {
         this.state = 'idle';
         this.setpoints.fill(0);
@@ -326,10 +334,10 @@ export class Station {
     if (this.state === 'idle' && this.session === null) this.setpoints.fill(0);
 
     // Stage: the pump runs only for zones with an open inlet (the supervisor gates this again).
-    const demand = Math.max(0, ...this.written.map((d) => (d.inlet ? d.pumpDemand : 0)));
+    let demand = 0;
+    for (const d of this.written) if (d.inlet && d.pumpDemand > demand) demand = d.pumpDemand;
     this.pumpDuty = this.state === 'running' ? demand : 0;
-    if (this.state !== 'running')
-      for (const d of this.written) Object.assign(d, { inlet: false, exhaust: false, pumpDemand: 0 });
+    if (this.state !== 'running') for (const d of this.written) offDrive(d);
     this.stage();
     return ended;
   }
@@ -359,18 +367,20 @@ export class Station {
 
   /** Writes this tick's decisions to the staged outputs. */
   stage(): void {
-    this.io.zones.forEach((z, i) => {
+    const zones = this.io.zones;
+    for (let i = 0; i < zones.length; i++) {
+      const z = zones[i] as ZoneIo;
       const d = this.written[i] as ZoneDrive;
       z.inlet.set(d.inlet);
       z.exhaust.set(d.exhaust);
-    });
+    }
     this.io.pumpEnable.set(this.pumpDuty > 0);
     this.io.pumpPwm?.set(this.pumpDuty);
   }
 
   /** The safe state staged: pump off, inlets shut, exhausts open. */
   stageSafe(): void {
-    for (const d of this.written) Object.assign(d, { inlet: false, exhaust: false, pumpDemand: 0 });
+    for (const d of this.written) offDrive(d);
     this.pumpDuty = 0;
     this.stage();
   }
@@ -465,6 +475,13 @@ export class Station {
       zones,
     };
   }
+}
+
+/** The de-energised drive: pump demand off, inlet shut, exhaust open (normally open). */
+function offDrive(d: ZoneDrive): void {
+  d.inlet = false;
+  d.exhaust = false;
+  d.pumpDemand = 0;
 }
 
 function leak(rate: number | undefined): { leakRateMmHgPerMin?: number } {

@@ -89,6 +89,17 @@ const newTrack = (now: number): ZoneTrack => ({
   leakFlagged: false,
 });
 
+/**
+ * The over-pressure trip level of a zone: min(setpoint + margin, ceiling) during a session, the
+ * margin alone without one (pneumatics reference §8). Exported for the bench's trip trace, which
+ * must time the crossing of exactly this level.
+ */
+export function overPressureLimitMmHg(setpointMmHg: number, ceilingMmHg: number): number {
+  return setpointMmHg > 0
+    ? Math.min(setpointMmHg + LIMITS.tripMarginMmHg.default, ceilingMmHg)
+    : LIMITS.tripMarginMmHg.default;
+}
+
 /** Per-station supervisor state. One instance per station, for the life of the controller. */
 export class StationSupervisor {
   private tracks: ZoneTrack[] = [];
@@ -169,10 +180,7 @@ export class StationSupervisor {
       }
 
       // Over-pressure: above min(setpoint + margin, ceiling) on 2 consecutive fresh samples.
-      const limit =
-        z.setpointMmHg > 0
-          ? Math.min(z.setpointMmHg + LIMITS.tripMarginMmHg.default, obs.ceilingMmHg)
-          : LIMITS.tripMarginMmHg.default;
+      const limit = overPressureLimitMmHg(z.setpointMmHg, obs.ceilingMmHg);
       if (fresh) t.over = p > limit ? t.over + 1 : 0;
       if (t.over >= 2) {
         trips.push({

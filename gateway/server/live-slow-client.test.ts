@@ -34,7 +34,7 @@ function bigFrame(seq: number): StationFrame {
     name: 'Bay 1',
     garment: 'leg',
     state: 'running',
-    phase: { kind: 'inflate', zone: 1 },
+    phase: { kind: 'inflating', zone: 1 },
     selfTest: null,
     session: null,
     zones,
@@ -109,7 +109,9 @@ test('a client that stops reading gets no backlog in the server, and the latest 
   let maxServerQueue = 0;
   const producer = setInterval(() => {
     hub.onFrame(bigFrame(++seq));
-    maxServerQueue = Math.max(maxServerQueue, slowOnServer.conn.writeBuffer.length);
+    // engine.io's queue of packets not yet handed to the transport (private in its types).
+    const queued = (slowOnServer.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+    maxServerQueue = Math.max(maxServerQueue, queued);
   }, 1000 / STATION_RATE_HZ);
   await new Promise((r) => setTimeout(r, PRODUCE_MS));
   clearInterval(producer);

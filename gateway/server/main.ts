@@ -10,6 +10,7 @@
  * Environment: PORT, HOST, PRESSO_DATA_DIR, PRESSO_ADMIN_TOKEN, PRESSO_SERVER_CONFIG,
  * PRESSO_CONTROLLER_SOCKET, PRESSO_LOGIN_ATTEMPTS_PER_MIN (see config.ts and README.md).
  */
+import { surviveClosedOutput } from '../closed-output.js';
 import { mkdirSync } from 'node:fs';
 import { ControllerClient } from '../ipc-client.js';
 import { buildServer } from './app.js';
@@ -20,6 +21,7 @@ import { openStore } from './open-store.js';
 const SHUTDOWN_LIMIT_MS = 5000;
 
 async function main(): Promise<void> {
+  surviveClosedOutput();
   let config;
   try {
     config = loadConfig();

@@ -317,6 +317,8 @@ export class StationModel {
   // Sensors.
   private readonly tapAtValveBlock: boolean;
   private readonly port: Float64Array;
+  /** Bench trip trace (trip-trace.ts): watched level per zone and when the port last crossed it. */
+  private watch: { level: Float64Array; crossedAt: Float64Array } | undefined;
   private readonly lag: Float64Array;
   private readonly offset: Float64Array;
   private readonly gain: Float64Array;
@@ -461,6 +463,32 @@ export class StationModel {
   /** Model time, ms. */
   get timeMs(): number {
     return this.t;
+  }
+
+  /**
+   * Bench instrumentation: watch zone's sensor-port pressure against `levelMmHg`, and remember
+   * the model time of its last upward crossing (interpolated within the integration step). Off,
+   * and costing one check per step, until first called.
+   */
+  watchPort(zone: number, levelMmHg: number): void {
+    this.checkZone(zone);
+    this.watch ??= {
+      level: new Float64Array(this.zones).fill(Number.POSITIVE_INFINITY),
+      crossedAt: new Float64Array(this.zones).fill(Number.NaN),
+    };
+    this.watch.level[zone] = levelMmHg;
+  }
+
+  /** Model time the watched zone's port last rose above its level and stayed above; NaN if it is below. */
+  portCrossedAtMs(zone: number): number {
+    this.checkZone(zone);
+    return this.watch?.crossedAt[zone] ?? Number.NaN;
+  }
+
+  watchedLevelMmHg(zone: number): number | null {
+    this.checkZone(zone);
+    const l = this.watch?.level[zone];
+    return l === undefined || !Number.isFinite(l) ? null : l;
   }
 
   /** Sets the pump PWM duty (0..1; the enable line is folded in: disabled = 0). Takes effect now. */
@@ -650,6 +678,8 @@ export class StationModel {
    * fails zone 2's chips only; one without a zone fails all of the station's chips).
    */
   flagActive(kind: Exclude<SimFlagKind, 'estop'>, zone?: number): boolean {
+    // Asked for every sensor on every tick; almost always with no fault at all.
+    if (this.faultTable.size === 0) return false;
     for (const f of this.faultTable.values()) {
       if (f.kind !== kind) continue;
       const fz = 'zone' in f ? f.zone : undefined;
@@ -1136,7 +1166,7 @@ export class StationModel {
     this.stepSensorKeep = lagMs > 0 ? Math.exp(-dt / lagMs) : 0;
     this.ownChange(z);
     this.applyOwnChange(z);
-    this.updateTap(z);
+    this.updateTap(z, tTo);
     this.stepS = hs;
     this.stepHeatLoss = heatLoss;
     this.stepSensorKeep = keep;
@@ -1167,7 +1197,7 @@ export class StationModel {
    * constant input). At the valve block the tap is the chamber plus the laminar hose drop of the
    * net flow (§1.5: "a sensor at the manifold end reads high during inflation").
    */
-  private updateTap(z: number): void {
+  private updateTap(z: number, t1: number = this.stepT1): void {
     const pz = this.p[z] ?? 0;
     let tap = pz;
     if (this.tapAtValveBlock) {
@@ -1185,9 +1215,24 @@ export class StationModel {
         tap = pz + (this.rTube / densityRatio(pz)) * ((this.qIn[z] ?? 0) - (this.qOut[z] ?? 0));
       }
     }
+    if (this.watch !== undefined) this.watchCrossing(z, this.port[z] ?? 0, tap, t1);
     this.port[z] = tap;
     const l = this.lag[z] ?? 0;
     this.lag[z] = tap + (l - tap) * this.stepSensorKeep;
+  }
+
+  /** `t1`: the end of the step just taken by zone z (it began at zoneT[z]). */
+  private watchCrossing(z: number, before: number, after: number, t1: number): void {
+    const w = this.watch;
+    if (w === undefined) return;
+    const level = w.level[z] ?? Number.POSITIVE_INFINITY;
+    if (after <= level) w.crossedAt[z] = Number.NaN;
+    else if (Number.isNaN(w.crossedAt[z] ?? Number.NaN)) {
+      // Within the step the tap moved linearly from `before` to `after` (1 ms while filling).
+      const t0 = this.zoneT[z] ?? t1;
+      const f = before < level ? (level - before) / (after - before) : 0;
+      w.crossedAt[z] = t0 + f * (t1 - t0);
+    }
   }
 
   /** A value of zone z extrapolated from its last own update to the current time (sleeping zones lag by < 50 ms). */

@@ -43,6 +43,7 @@ export const WORLD_ID = '*';
 export class SimWorld {
   readonly seed: number;
   private readonly stations = new Map<string, StationModel>();
+  private readonly stationList: StationModel[] = [];
   private t: number;
   private estop: ActiveFault | undefined;
 
@@ -62,7 +63,9 @@ export class SimWorld {
         throw new RangeError(`stations[${i}] ('${s.id}'): ${(e as Error).message}`, { cause: e });
       }
       // Seeds per station id, so adding or reordering stations leaves the others' traces unchanged.
-      this.stations.set(s.id, new StationModel(params, deriveSeed(this.seed, 'station', s.id), this.t));
+      const model = new StationModel(params, deriveSeed(this.seed, 'station', s.id), this.t);
+      this.stations.set(s.id, model);
+      this.stationList.push(model);
     }
   }
 
@@ -84,8 +87,16 @@ export class SimWorld {
   /** Integrates every station up to `tMs` (earlier times are ignored). */
   advanceTo(tMs: number): void {
     if (!Number.isFinite(tMs)) throw new RangeError(`advanceTo: time must be finite, got ${tMs}`);
-    for (const s of this.stations.values()) s.advanceTo(tMs);
+    // Called several times per control tick (every simulated device's sample and flush): an
+    // array walk, not a Map iterator, and nothing at all when every station is already there.
+    if (tMs <= this.t && this.allAt(tMs)) return;
+    for (const s of this.stationList) s.advanceTo(tMs);
     if (tMs > this.t) this.t = tMs;
+  }
+
+  private allAt(tMs: number): boolean {
+    for (const s of this.stationList) if (s.timeMs < tMs) return false;
+    return true;
   }
 
   /** Whether the emergency-stop button is pressed (the 'estop' fault). */

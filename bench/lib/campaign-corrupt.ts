@@ -1,0 +1,187 @@
+/**
+ * Corrupt-database campaign: a good data dir (a backup from yesterday, a session acknowledged
+ * after it that only the live file and the session journal hold), its presso.json damaged at
+ * random — truncated at a random byte, a random span overwritten with random bytes, one bit
+ * flipped, zero-filled or emptied — and the real web process started on it. Each start must come
+ * up, restore the last good state (both sessions) and raise the latched 'database-recovered'
+ * alarm. A damage that leaves valid JSON of the right shape (a flipped bit inside a string, say)
+ * cannot be told from an edit; it is counted apart, and the start must still come up and serve.
+ */
+import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AlarmInfo } from '../../gateway/protocol.js';
+import { JsonStore, STORE_FILE_NAME } from '../../gateway/store/store.js';
+import type { SessionRecord } from '../../gateway/store/types.js';
+import type { Runner } from './compile.js';
+import { call } from './http.js';
+import { spawnListening } from './procs.js';
+
+const TOKEN = 'campaign-admin-token-0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const DAY_MS = 24 * 3600_000;
+export const DAMAGES = ['truncated', 'garbage', 'bit-flip', 'nul-bytes', 'empty'] as const;
+export type Damage = (typeof DAMAGES)[number];
+
+export interface CorruptCounts {
+  starts: number;
+  byDamage: Record<string, number>;
+  recovered: number;
+  alarmRaised: number;
+  lastGoodStateRestored: number;
+  /** Damaged files that still parsed (undetectable): served, no recovery expected. */
+  stillValid: number;
+  failedToStart: number;
+  failures: string[];
+  durationS: number;
+}
+
+function record(id: string, client: string): SessionRecord {
+  const at = Date.now();
+  return {
+    id,
+    stationId: 'bay-1',
+    programId: 'leg-circulation',
+    programVersion: 1,
+    client,
+    startedBy: 'campaign',
+    startedAtEpochMs: at,
+    durationMin: 10,
+    status: 'stopped',
+    endedAtEpochMs: at + 1000,
+  };
+}
+
+/** The good data dir, as recovery.test.ts builds it: the store's clock is moved so it backs up. */
+async function goodDir(): Promise<{ dir: string; inBackup: string; inJournal: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'presso-corrupt-good-'));
+  const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+  const inBackup = `backup-${randomUUID()}`;
+  const inJournal = `journal-${randomUUID()}`;
+  const first = new JsonStore({ dataDir: dir, now: () => Date.now() - 2 * DAY_MS, log: quiet });
+  await first.open();
+  first.putSession(record(inBackup, 'Backed Up'));
+  await first.close();
+  const second = new JsonStore({ dataDir: dir, now: () => Date.now() - DAY_MS, log: quiet });
+  await second.open();
+  second.putSession(record(inJournal, 'Journalled'));
+  await second.close();
+  return { dir, inBackup, inJournal };
+}
+
+export function damageFile(file: string, how: Damage, rand: () => number): string {
+  const buf = readFileSync(file);
+  const size = buf.length;
+  const at = 1 + Math.floor(rand() * (size - 2));
+  switch (how) {
+    case 'truncated':
+      writeFileSync(file, buf.subarray(0, at));
+      return `truncated at byte ${at} of ${size}`;
+    case 'garbage': {
+      const len = 1 + Math.floor(rand() * Math.min(64, size - at));
+      for (let i = 0; i < len; i++) buf[at + i] = Math.floor(rand() * 256);
+      writeFileSync(file, buf);
+      return `${len} random bytes at ${at}`;
+    }
+    case 'bit-flip':
+      buf[at] = (buf[at] ?? 0) ^ (1 << Math.floor(rand() * 8));
+      writeFileSync(file, buf);
+      return `one bit flipped at byte ${at}`;
+    case 'nul-bytes':
+      writeFileSync(file, Buffer.alloc(size));
+      return `${size} NUL bytes`;
+    case 'empty':
+      writeFileSync(file, '');
+      return 'empty';
+  }
+}
+
+export async function corruptCampaign(
+  starts: number,
+  runner: Runner,
+  log: (m: string) => void = () => {},
+  rand: () => number = Math.random,
+): Promise<CorruptCounts> {
+  const t0 = Date.now();
+  const good = await goodDir();
+  const c: CorruptCounts = {
+    starts: 0,
+    byDamage: {},
+    recovered: 0,
+    alarmRaised: 0,
+    lastGoodStateRestored: 0,
+    stillValid: 0,
+    failedToStart: 0,
+    failures: [],
+    durationS: 0,
+  };
+  try {
+    for (let i = 0; i < starts; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'presso-corrupt-'));
+      try {
+        cpSync(good.dir, dir, { recursive: true });
+        const how = DAMAGES[i % DAMAGES.length] as Damage;
+        const file = join(dir, STORE_FILE_NAME);
+        const what = damageFile(file, how, rand);
+        c.byDamage[how] = (c.byDamage[how] ?? 0) + 1;
+        let parses = true;
+        try {
+          JSON.parse(readFileSync(file, 'utf8'));
+        } catch {
+          parses = false;
+        }
+        let web;
+        try {
+          // No controller: the web process must start and serve history without one.
+          web = await spawnListening(
+            'gateway/server/main.ts',
+            { PRESSO_DATA_DIR: dir, PRESSO_ADMIN_TOKEN: TOKEN },
+            runner,
+          );
+        } catch (e) {
+          c.failedToStart++;
+          c.failures.push(`start ${i} (${what}): ${(e as Error).message.split('\n')[0]}`);
+          continue;
+        }
+        try {
+          c.starts++;
+          const alarms = await call<{ active: AlarmInfo[] | null }>(web.base, '/api/alarms', {
+            headers: AUTH,
+          });
+          const alarm = alarms.body.active?.find((a) => a.code === 'database-recovered' && a.latched);
+          const s = await call<{ sessions: SessionRecord[] }>(web.base, '/api/sessions?limit=5000', {
+            headers: AUTH,
+          });
+          const ids = new Set((s.body.sessions ?? []).map((x) => x.id));
+          const restored = ids.has(good.inBackup) && ids.has(good.inJournal);
+          if (alarm) {
+            c.recovered++;
+            c.alarmRaised++;
+          }
+          if (restored) c.lastGoodStateRestored++;
+          if (parses && !alarm) {
+            // Valid JSON after the damage: it may pass the shape check and be taken as it is.
+            c.stillValid++;
+            if (s.status !== 200)
+              c.failures.push(`start ${i} (${what}): still-valid file, sessions answer ${s.status}`);
+          } else if (!alarm || !restored) {
+            c.failures.push(
+              `start ${i} (${what}): ${alarm ? '' : 'no database-recovered alarm; '}${restored ? '' : 'last good state not restored'}`,
+            );
+          }
+        } finally {
+          await web.kill('SIGTERM');
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      if ((i + 1) % 20 === 0 || i + 1 === starts)
+        log(`corrupt: ${i + 1}/${starts}, ${c.failures.length} failures`);
+    }
+  } finally {
+    rmSync(good.dir, { recursive: true, force: true });
+  }
+  c.durationS = (Date.now() - t0) / 1000;
+  return c;
+}
