@@ -21,8 +21,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '../test/support/ensure-built.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const SCRIPT = join(REPO_ROOT, 'scripts/install-pi.sh');
@@ -80,11 +81,11 @@ function readlinkOk(p: string): boolean {
   }
 }
 
-const hasBuild = existsSync(join(REPO_ROOT, 'dist/gateway/safe-state/main.js'));
-const buildSkip = { skip: hasBuild ? false : 'needs npm run build (dist/ is missing)' };
-
 describe('install-pi.sh', () => {
-  it('--dry-run --root prints every step, in order, and changes nothing', buildSkip, () => {
+  // The installer copies the compiled program: build it when a fresh clone has none.
+  before(() => ensureBuilt());
+
+  it('--dry-run --root prints every step, in order, and changes nothing', () => {
     const root = fakePi();
     const before = tree(root);
     const r = install('--dry-run', '--root', root, '--profile', 'pi-hat');
@@ -143,102 +144,98 @@ describe('install-pi.sh', () => {
     assert.match(r.err, /--profile nope: no .*config\/nope\.json \(profiles: .*\bpi-hat\b.*\)$/m);
   });
 
-  it(
-    '--root --skip-system lays out the files, is idempotent, and --uninstall removes the program',
-    buildSkip,
-    () => {
-      const root = fakePi();
-      // A site whose board talks Modbus RTU over the UART: the serial console must go.
-      mkdirSync(join(root, 'etc/presso-gateway'), { recursive: true });
-      const rtuBoard = readFileSync(join(REPO_ROOT, 'config/modbus.json'), 'utf8').replaceAll(
-        '"modbus-tcp"',
-        '"modbus-rtu"',
-      );
-      writeFileSync(join(root, 'etc/presso-gateway/board.json'), rtuBoard);
+  it('--root --skip-system lays out the files, is idempotent, and --uninstall removes the program', () => {
+    const root = fakePi();
+    // A site whose board talks Modbus RTU over the UART: the serial console must go.
+    mkdirSync(join(root, 'etc/presso-gateway'), { recursive: true });
+    const rtuBoard = readFileSync(join(REPO_ROOT, 'config/modbus.json'), 'utf8').replaceAll(
+      '"modbus-tcp"',
+      '"modbus-rtu"',
+    );
+    writeFileSync(join(root, 'etc/presso-gateway/board.json'), rtuBoard);
 
-      const first = install('--root', root, '--skip-system');
-      assert.equal(first.code, 0, first.err);
-      assert.match(first.out, /skip \(--skip-system\): useradd /);
-      assert.match(first.out, /keeping \/etc\/presso-gateway\/board\.json/);
-      const link = readlinkSync(join(root, 'opt/presso-gateway/current'));
-      assert.match(link, new RegExp(`^releases/${RELEASE}$`));
-      const release = join(root, 'opt/presso-gateway', link);
-      assert.ok(existsSync(join(release, '.complete')), 'a complete copy is marked as such');
-      for (const f of [
-        'ecosystem.config.js',
-        'dist/gateway/safe-state/main.js',
-        'scripts/safe-state.mjs',
-        'scripts/stop-controller.sh',
-        'config/pi-hat.json',
-      ]) {
-        assert.ok(existsSync(join(release, f)), `${f} installed`);
-      }
-      const unit = readFileSync(join(root, 'etc/systemd/system/presso-gateway.service'), 'utf8');
-      assert.equal(unit, readFileSync(join(REPO_ROOT, 'systemd/presso-gateway.service'), 'utf8'));
-      // Enabled: the link points at the unit's path on the Pi (it dangles in the test root).
-      assert.equal(
-        readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/presso-gateway.service')),
-        '/etc/systemd/system/presso-gateway.service',
-      );
-      assert.ok(existsSync(join(root, 'etc/logrotate.d/presso-gateway')));
-      assert.equal(
-        readFileSync(join(root, 'etc/presso-gateway/board.json'), 'utf8'),
-        rtuBoard,
-        'the site board is kept',
-      );
-      const env = readFileSync(join(root, 'etc/presso-gateway/gateway.env'), 'utf8');
-      assert.match(env, /^PORT=8080$/m);
-      assert.match(env, /^PRESSO_ADMIN_TOKEN=[0-9a-f]{48}$/m);
-      assert.ok(!first.out.includes(env.match(/TOKEN=(\w+)/)?.[1] ?? '-'), 'the token is never printed');
-      assert.equal(statSync(join(root, 'etc/presso-gateway/gateway.env')).mode & 0o777, 0o640);
-      const config = () => readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8');
-      assert.equal(config(), 'dtparam=i2c_arm=on\nenable_uart=1\n');
-      assert.equal(readFileSync(join(root, 'etc/modules-load.d/i2c-dev.conf'), 'utf8'), 'i2c-dev\n');
-      const cmdline = () => readFileSync(join(root, 'boot/firmware/cmdline.txt'), 'utf8');
-      assert.equal(cmdline(), 'console=tty1 root=PARTUUID=1 rootwait\n', 'serial console removed');
-      assert.ok(
-        existsSync(join(root, 'var/lib/presso-gateway')) && existsSync(join(root, 'var/log/presso-gateway')),
-      );
+    const first = install('--root', root, '--skip-system');
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.out, /skip \(--skip-system\): useradd /);
+    assert.match(first.out, /keeping \/etc\/presso-gateway\/board\.json/);
+    const link = readlinkSync(join(root, 'opt/presso-gateway/current'));
+    assert.match(link, new RegExp(`^releases/${RELEASE}$`));
+    const release = join(root, 'opt/presso-gateway', link);
+    assert.ok(existsSync(join(release, '.complete')), 'a complete copy is marked as such');
+    for (const f of [
+      'ecosystem.config.js',
+      'dist/gateway/safe-state/main.js',
+      'scripts/safe-state.mjs',
+      'scripts/stop-controller.sh',
+      'config/pi-hat.json',
+    ]) {
+      assert.ok(existsSync(join(release, f)), `${f} installed`);
+    }
+    const unit = readFileSync(join(root, 'etc/systemd/system/presso-gateway.service'), 'utf8');
+    assert.equal(unit, readFileSync(join(REPO_ROOT, 'systemd/presso-gateway.service'), 'utf8'));
+    // Enabled: the link points at the unit's path on the Pi (it dangles in the test root).
+    assert.equal(
+      readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/presso-gateway.service')),
+      '/etc/systemd/system/presso-gateway.service',
+    );
+    assert.ok(existsSync(join(root, 'etc/logrotate.d/presso-gateway')));
+    assert.equal(
+      readFileSync(join(root, 'etc/presso-gateway/board.json'), 'utf8'),
+      rtuBoard,
+      'the site board is kept',
+    );
+    const env = readFileSync(join(root, 'etc/presso-gateway/gateway.env'), 'utf8');
+    assert.match(env, /^PORT=8080$/m);
+    assert.match(env, /^PRESSO_ADMIN_TOKEN=[0-9a-f]{48}$/m);
+    assert.ok(!first.out.includes(env.match(/TOKEN=(\w+)/)?.[1] ?? '-'), 'the token is never printed');
+    assert.equal(statSync(join(root, 'etc/presso-gateway/gateway.env')).mode & 0o777, 0o640);
+    const config = () => readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8');
+    assert.equal(config(), 'dtparam=i2c_arm=on\nenable_uart=1\n');
+    assert.equal(readFileSync(join(root, 'etc/modules-load.d/i2c-dev.conf'), 'utf8'), 'i2c-dev\n');
+    const cmdline = () => readFileSync(join(root, 'boot/firmware/cmdline.txt'), 'utf8');
+    assert.equal(cmdline(), 'console=tty1 root=PARTUUID=1 rootwait\n', 'serial console removed');
+    assert.ok(
+      existsSync(join(root, 'var/lib/presso-gateway')) && existsSync(join(root, 'var/log/presso-gateway')),
+    );
 
-      const second = install('--root', root, '--skip-system');
-      assert.equal(second.code, 0, second.err);
-      assert.equal(config(), 'dtparam=i2c_arm=on\nenable_uart=1\n', 'no line added twice');
-      assert.equal(cmdline(), 'console=tty1 root=PARTUUID=1 rootwait\n');
-      assert.equal(readFileSync(join(root, 'etc/presso-gateway/gateway.env'), 'utf8'), env, 'settings kept');
-      assert.match(second.out, /keeping \/etc\/presso-gateway\/gateway\.env/);
-      assert.match(second.out, /release \S+ is installed already/);
-      assert.ok(!second.out.includes('+ cp '), 'nothing copied again');
+    const second = install('--root', root, '--skip-system');
+    assert.equal(second.code, 0, second.err);
+    assert.equal(config(), 'dtparam=i2c_arm=on\nenable_uart=1\n', 'no line added twice');
+    assert.equal(cmdline(), 'console=tty1 root=PARTUUID=1 rootwait\n');
+    assert.equal(readFileSync(join(root, 'etc/presso-gateway/gateway.env'), 'utf8'), env, 'settings kept');
+    assert.match(second.out, /keeping \/etc\/presso-gateway\/gateway\.env/);
+    assert.match(second.out, /release \S+ is installed already/);
+    assert.ok(!second.out.includes('+ cp '), 'nothing copied again');
 
-      // The rollback path: the installer of an installed release puts that release back in place.
-      const again = spawnSync(
-        'bash',
-        [join(release, 'scripts/install-pi.sh'), '--root', root, '--skip-system'],
-        {
-          encoding: 'utf8',
-        },
-      );
-      assert.equal(again.status, 0, again.stderr);
-      assert.match(again.stdout, /installing release \S+ in place/);
-      assert.equal(readlinkSync(join(root, 'opt/presso-gateway/current')), link);
-      assert.ok(existsSync(join(release, 'dist/gateway/safe-state/main.js')), 'the release was not removed');
+    // The rollback path: the installer of an installed release puts that release back in place.
+    const again = spawnSync(
+      'bash',
+      [join(release, 'scripts/install-pi.sh'), '--root', root, '--skip-system'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /installing release \S+ in place/);
+    assert.equal(readlinkSync(join(root, 'opt/presso-gateway/current')), link);
+    assert.ok(existsSync(join(release, 'dist/gateway/safe-state/main.js')), 'the release was not removed');
 
-      const gone = install('--uninstall', '--root', root, '--skip-system');
-      assert.equal(gone.code, 0, gone.err);
-      assert.ok(!existsSync(join(root, 'opt/presso-gateway')));
-      assert.ok(!existsSync(join(root, 'etc/systemd/system/presso-gateway.service')));
-      assert.ok(
-        !readdirSync(join(root, 'etc/systemd/system')).includes('multi-user.target.wants') ||
-          !readdirSync(join(root, 'etc/systemd/system/multi-user.target.wants')).includes(
-            'presso-gateway.service',
-          ),
-      );
-      assert.ok(!existsSync(join(root, 'etc/logrotate.d/presso-gateway')));
-      assert.ok(existsSync(join(root, 'etc/presso-gateway/gateway.env')), 'settings kept without --purge');
-      const purged = install('--uninstall', '--purge', '--root', root, '--skip-system');
-      assert.equal(purged.code, 0, purged.err);
-      assert.ok(
-        !existsSync(join(root, 'etc/presso-gateway')) && !existsSync(join(root, 'var/lib/presso-gateway')),
-      );
-    },
-  );
+    const gone = install('--uninstall', '--root', root, '--skip-system');
+    assert.equal(gone.code, 0, gone.err);
+    assert.ok(!existsSync(join(root, 'opt/presso-gateway')));
+    assert.ok(!existsSync(join(root, 'etc/systemd/system/presso-gateway.service')));
+    assert.ok(
+      !readdirSync(join(root, 'etc/systemd/system')).includes('multi-user.target.wants') ||
+        !readdirSync(join(root, 'etc/systemd/system/multi-user.target.wants')).includes(
+          'presso-gateway.service',
+        ),
+    );
+    assert.ok(!existsSync(join(root, 'etc/logrotate.d/presso-gateway')));
+    assert.ok(existsSync(join(root, 'etc/presso-gateway/gateway.env')), 'settings kept without --purge');
+    const purged = install('--uninstall', '--purge', '--root', root, '--skip-system');
+    assert.equal(purged.code, 0, purged.err);
+    assert.ok(
+      !existsSync(join(root, 'etc/presso-gateway')) && !existsSync(join(root, 'var/lib/presso-gateway')),
+    );
+  });
 });
