@@ -5,7 +5,7 @@
  * on the same port (the link-lost banner test). The dashboard is built first when dashboard/dist
  * is missing or older than its sources, so `npm test` works on a fresh clone.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   readFileSync,
@@ -21,7 +21,12 @@ import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { PACKAGE_ROOT } from '../../gateway/paths.js';
-import { ADMIN_TOKEN, USERS, type Controller } from '../../gateway/server/test-support/harness.js';
+import {
+  ADMIN_TOKEN,
+  USERS,
+  spawnController,
+  type Controller,
+} from '../../gateway/server/test-support/harness.js';
 import { spawnWeb, type WebProcess } from '../../gateway/server/test-support/web-process.js';
 
 export { USERS };
@@ -83,25 +88,6 @@ function slowTickBoard(dataDir: string): string {
   const path = join(dataDir, 'board.json');
   writeFileSync(path, JSON.stringify(board, null, 2));
   return path;
-}
-
-/** The controller process as the server tests' harness starts it, on the given board file. */
-function spawnController(dataDir: string, boardPath: string): Controller {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/control-loop/main.ts'], {
-    cwd: PACKAGE_ROOT,
-    env: { ...process.env, PRESSO_DATA_DIR: dataDir, PRESSO_BOARD: boardPath, PRESSO_LOG_PRESSURES: '0' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    dataDir,
-    socketPath: join(dataDir, 'controller.sock'),
-    async kill(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
 }
 
 export interface Gateway {

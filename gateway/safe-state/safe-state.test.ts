@@ -13,7 +13,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
@@ -24,6 +23,7 @@ import { startBoard } from '../board/runtime.js';
 import { VirtualClock } from '../clock.js';
 import type { I2cBusLike, Logger } from '../drivers/io.js';
 import { DEVICE_BUDGET_MS, driveSafeState, formatReport } from './safe-state.js';
+import { freePort as deadPort } from '../../test/support/ports.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -145,16 +145,6 @@ describe('safe-state program: GPIO through the real onoff in a fake sysfs', () =
 
 // ---------------------------------------------------------------------------------------------
 // 2. Modbus TCP against the pymodbus slave
-
-/** A port nothing listens on: bound once by us, then closed. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** One 5-zone station per module: coils 0..9 valves, coil 10 pump enable, hr 0 pump speed. */
 function modbusBoard(modules: { id: string; port: number }[]): string {

@@ -621,23 +621,28 @@ export class JsonStore implements Store {
 
     const backupDue = this.backupDay !== today;
     if (!this.dirty && !backupDue) return;
+    // Reports first, so that a record which says it has a report always finds it. Until none is
+    // pending: the capture below must follow the last check with no await in between.
+    while (this.pendingReports.size > 0) {
+      const reports = [...this.pendingReports.values()];
+      try {
+        await this.reports.append(reports);
+      } catch (e) {
+        this.writeError = { message: message(e), atEpochMs: now };
+        this.log.error(
+          `writing session reports to ${this.reports.dir} failed, retrying in ${WRITE_RETRY_DELAY_MS / 1000} s: ${message(e)}`,
+        );
+        this.schedule(WRITE_RETRY_DELAY_MS);
+        throw e;
+      }
+      for (const r of reports) {
+        if (this.pendingReports.get(r.report.sessionId) === r) this.pendingReports.delete(r.report.sessionId);
+      }
+    }
+    // From here to db.write() one synchronous step: what is marked clean, journalled and backed up
+    // is exactly what the live write serialises.
     const wasDirty = this.dirty;
     const sessionIds = [...this.dirtySessions];
-    const reports = [...this.pendingReports.values()];
-    try {
-      // Before the live file: a record that says it has a report must find it.
-      await this.reports.append(reports);
-    } catch (e) {
-      this.writeError = { message: message(e), atEpochMs: now };
-      this.log.error(
-        `writing session reports to ${this.reports.dir} failed, retrying in ${WRITE_RETRY_DELAY_MS / 1000} s: ${message(e)}`,
-      );
-      this.schedule(WRITE_RETRY_DELAY_MS);
-      throw e;
-    }
-    for (const r of reports) {
-      if (this.pendingReports.get(r.report.sessionId) === r) this.pendingReports.delete(r.report.sessionId);
-    }
     this.dirty = false;
     this.dirtySessions.clear();
     const journalRecords = sessionIds.flatMap((id) => this.data.sessions.filter((s) => s.id === id));

@@ -64,9 +64,14 @@ export function WalkUp({ stationId, onLangChange }: { stationId: string; onLangC
     body = <p class="walkup-message">{t('link.connecting')}</p>;
   } else if (frame.session !== null && (frame.state === 'running' || frame.state === 'paused')) {
     body = <Running stationId={stationId} frame={frame} live={isLive} />;
-  } else if (frame.state === 'fault') {
+  } else if (frame.state === 'fault' && !stoppedByMe) {
     body = <p class="walkup-message walkup-warn">{t('walkup.fault')}</p>;
-  } else if (frame.state === 'venting' || (stoppedByMe && frame.state === 'idle')) {
+  } else if (
+    frame.state === 'venting' ||
+    (stoppedByMe && (frame.state === 'idle' || frame.state === 'fault'))
+  ) {
+    // After their own STOP the visitor is told it worked and staff know, even if the station has
+    // also gone to a fault meanwhile: that is for staff to deal with, not for them.
     body = (
       <div class="walkup-message">
         <p>{stoppedByMe ? t('walkup.stopped') : t('walkup.busy', { state: t(`state.${frame.state}`) })}</p>

@@ -32,10 +32,11 @@ export interface Controller {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function spawnController(dataDir: string): Controller {
+/** The controller process on `board` (a profile name or a board file's path). */
+export function spawnController(dataDir: string, board = 'simulator'): Controller {
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/control-loop/main.ts'], {
     cwd: PACKAGE_ROOT,
-    env: { ...process.env, PRESSO_DATA_DIR: dataDir, PRESSO_BOARD: 'simulator', PRESSO_LOG_PRESSURES: '0' },
+    env: { ...process.env, PRESSO_DATA_DIR: dataDir, PRESSO_BOARD: board, PRESSO_LOG_PRESSURES: '0' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
