@@ -10,7 +10,7 @@
  *    tests are skipped with the reason shown, never passed silently.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ import {
   listGpioChips,
 } from './gpio-numbering.js';
 import { BoardConfigError, type DriverContext } from './io.js';
+import { probeUnshare } from '../../test/support/unshare.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -534,25 +535,6 @@ describe('gpio driver (stand-in onoff lines)', () => {
 
 // ---------------------------------------------------------------------------------------------
 // The real onoff in a fake sysfs, in a private mount namespace
-
-/** The unshare prefix that works here, or the reason the namespace tests must be skipped. */
-function probeUnshare(): { prefix: string[] } | { skip: string } {
-  const tries = [
-    ['unshare', '-m', '--propagation', 'private', '--'],
-    // Without root, an unprivileged user namespace may still allow the mount.
-    ['unshare', '-Urm', '--propagation', 'private', '--'],
-  ];
-  const why: string[] = [];
-  for (const prefix of tries) {
-    const [cmd, ...args] = prefix as [string, ...string[]];
-    const r = spawnSync(cmd, [...args, 'true'], { encoding: 'utf8' });
-    if (r.status === 0) return { prefix };
-    why.push(`${prefix.join(' ')}: ${r.error?.message ?? (r.stderr.trim() || `exit ${r.status}`)}`);
-  }
-  return {
-    skip: `private mount namespace not permitted here (needs root or user namespaces): ${why.join('; ')}`,
-  };
-}
 
 const unshare = probeUnshare();
 /** Given to each namespace test (not the suite), so the run's summary counts them as skipped. */

@@ -11,7 +11,7 @@
  *    runs in-process on the simulator-i2c profile's buses; each chip's registers are read back.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { VirtualClock } from '../clock.js';
 import type { I2cBusLike, Logger } from '../drivers/io.js';
 import { DEVICE_BUDGET_MS, driveSafeState, formatReport } from './safe-state.js';
 import { freePort as deadPort } from '../../test/support/ports.js';
+import { probeUnshare } from '../../test/support/unshare.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
@@ -74,22 +75,6 @@ const PROGRAM = ['--import', 'tsx', 'gateway/safe-state/main.ts'];
 // ---------------------------------------------------------------------------------------------
 // 1. GPIO in a fake sysfs
 
-function probeUnshare(): { prefix: string[] } | { skip: string } {
-  const tries = [
-    ['unshare', '-m', '--propagation', 'private', '--'],
-    ['unshare', '-Urm', '--propagation', 'private', '--'],
-  ];
-  const why: string[] = [];
-  for (const prefix of tries) {
-    const [cmd, ...args] = prefix as [string, ...string[]];
-    const r = spawnSync(cmd, [...args, 'true'], { encoding: 'utf8' });
-    if (r.status === 0) return { prefix };
-    why.push(`${prefix.join(' ')}: ${r.error?.message ?? (r.stderr.trim() || `exit ${r.status}`)}`);
-  }
-  return {
-    skip: `private mount namespace not permitted here (needs root or user namespaces): ${why.join('; ')}`,
-  };
-}
 const unshare = probeUnshare();
 const nsSkip = { skip: 'skip' in unshare ? unshare.skip : false };
 
