@@ -12,10 +12,13 @@ export async function call<T = unknown>(
   path: string,
   init: { method?: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number } = {},
 ): Promise<Reply<T>> {
+  const method = init.method ?? 'GET';
+  // The gateway takes commands only as JSON: one without a body is sent as {}.
+  const sent = init.body ?? (method === 'GET' ? undefined : {});
   const res = await fetch(`${base}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    method,
+    headers: { ...(sent !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    ...(sent !== undefined ? { body: JSON.stringify(sent) } : {}),
     signal: AbortSignal.timeout(init.timeoutMs ?? REQUEST_TIMEOUT_MS),
   });
   const text = await res.text();

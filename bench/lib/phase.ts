@@ -69,7 +69,13 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
   const board = writeBenchBoard(dataDir);
   const trace = join(dataDir, 'trace.jsonl');
   const stations = benchStationIds();
-  const env = { PRESSO_DATA_DIR: dataDir, PRESSO_ADMIN_TOKEN: BENCH_TOKEN };
+  const env = {
+    PRESSO_DATA_DIR: dataDir,
+    PRESSO_ADMIN_TOKEN: BENCH_TOKEN,
+    // The load process opens every client from 127.0.0.1: the live connection caps are raised to fit.
+    PRESSO_MAX_SOCKETS_PER_ADDRESS: String(o.clients + 10),
+    PRESSO_MAX_SOCKETS: String(o.clients + 10),
+  };
   const procs: Record<string, Proc> = {};
   const client = new ControllerClient({ log: { info: () => {}, warn: () => {}, error: () => {} } });
   try {

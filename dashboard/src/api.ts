@@ -30,11 +30,14 @@ export async function api<T>(
   path: string,
   body?: unknown,
 ): Promise<T> {
+  // The server takes a command only as JSON (its cross-site defence, request-guard.ts): one
+  // with nothing to add is sent as {}.
+  const sent = method === 'GET' ? undefined : (body ?? {});
   const res = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    headers: sent === undefined ? {} : { 'content-type': 'application/json' },
+    ...(sent === undefined ? {} : { body: JSON.stringify(sent) }),
   });
   const text = await res.text();
   let data: unknown;
@@ -95,8 +98,11 @@ export interface SessionMessage {
   reason?: string;
 }
 
-/** Marks a stop as the walk-up user's, so the staff board can alert staff (reason text is kept). */
-export const WALK_UP_STOP_REASON = 'walk-up user pressed STOP';
+/**
+ * Marks a stop as the walk-up user's, so the staff board can alert staff. Without a login the
+ * server takes only these fixed reasons (gateway/stop-reasons.ts).
+ */
+export { ANONYMOUS_STOP_REASONS, WALK_UP_STOP_REASON } from '../../gateway/stop-reasons.js';
 
 export const stopStation = (id: string, reason?: string) =>
   api<unknown>(

@@ -15,11 +15,13 @@ import type { ControllerClient } from '../ipc-client.js';
 import type { Store } from '../store/types.js';
 import type { ServerConfig } from './config.js';
 import { installErrorHandler } from './errors.js';
+import { auditPlugin } from './plugins/audit.js';
 import { authPlugin } from './plugins/auth.js';
 import { configPlugin } from './plugins/config.js';
 import { controllerLinkPlugin } from './plugins/controller-link.js';
 import { livePlugin } from './plugins/live.js';
 import { recentLogPlugin } from './plugins/recent-log.js';
+import { requestGuardPlugin } from './plugins/request-guard.js';
 import { storePlugin } from './plugins/store.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
@@ -95,8 +97,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(configPlugin, { config: opts.config });
+  await app.register(requestGuardPlugin);
   await app.register(storePlugin, { store: opts.store });
   await app.register(controllerLinkPlugin, { client: opts.controller, now });
+  await app.register(auditPlugin, { now });
   await app.register(authPlugin, { now });
   await app.register(livePlugin);
   await app.register(recentLogPlugin, { now });

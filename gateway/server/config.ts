@@ -19,8 +19,16 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 /** A staff login lasts one shift; after that the tablet asks for the PIN again. */
 export const DEFAULT_LOGIN_TTL_MIN = 8 * 60;
-/** Login attempts per address and minute: a 4-digit PIN then takes weeks to guess. */
+/**
+ * Login attempts per address and minute. This alone does not bound guessing (a LAN offers many
+ * addresses); the per-user lockout in plugins/auth.ts does (docs/security.md has the arithmetic).
+ */
 export const DEFAULT_LOGIN_ATTEMPTS_PER_MIN = 5;
+/** Staff PINs: 6 digits unless an admin opts in to 4 (docs/security.md: guessing time). */
+export const DEFAULT_MIN_PIN_DIGITS = 6;
+/** Live connections (Socket.IO) per client address and in total: a board, a few tablets, lounge pages. */
+export const DEFAULT_MAX_SOCKETS_PER_ADDRESS = 8;
+export const DEFAULT_MAX_SOCKETS = 64;
 
 export const ConfigFileSchema = Type.Object(
   {
@@ -31,6 +39,12 @@ export const ConfigFileSchema = Type.Object(
     adminToken: Type.Optional(Type.String({ minLength: 16 })),
     loginTtlMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 })),
     loginAttemptsPerMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    minPinDigits: Type.Optional(Type.Integer({ minimum: 4, maximum: 8 })),
+    allowedHosts: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 64, uniqueItems: true }),
+    ),
+    maxSocketsPerAddress: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    maxSockets: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   },
   { additionalProperties: false },
 );
@@ -45,6 +59,16 @@ export interface ServerConfig {
   adminToken?: string;
   loginTtlMin: number;
   loginAttemptsPerMin: number;
+  /** Fewest digits a staff PIN may have (4 only when an admin opts in). */
+  minPinDigits: number;
+  /**
+   * Host names and addresses the gateway answers to, on top of the defaults (localhost, loopback,
+   * this machine's names and interface addresses; request-guard.ts). Anything else is refused,
+   * which is what defeats DNS rebinding.
+   */
+  allowedHosts: string[];
+  maxSocketsPerAddress: number;
+  maxSockets: number;
 }
 
 export class ConfigError extends Error {
@@ -103,5 +127,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       envInt(env, 'PRESSO_LOGIN_ATTEMPTS_PER_MIN', 1, 1000) ??
       fromFile.loginAttemptsPerMin ??
       DEFAULT_LOGIN_ATTEMPTS_PER_MIN,
+    minPinDigits: envInt(env, 'PRESSO_MIN_PIN_DIGITS', 4, 8) ?? fromFile.minPinDigits ?? DEFAULT_MIN_PIN_DIGITS,
+    allowedHosts: [...(fromFile.allowedHosts ?? []), ...envList(env, 'PRESSO_ALLOWED_HOSTS')],
+    maxSocketsPerAddress:
+      envInt(env, 'PRESSO_MAX_SOCKETS_PER_ADDRESS', 1, 1000) ??
+      fromFile.maxSocketsPerAddress ??
+      DEFAULT_MAX_SOCKETS_PER_ADDRESS,
+    maxSockets: envInt(env, 'PRESSO_MAX_SOCKETS', 1, 10_000) ?? fromFile.maxSockets ?? DEFAULT_MAX_SOCKETS,
   };
+}
+
+/** A comma-separated list ("presso.local, 10.0.0.5"); each entry a host name or an address. */
+function envList(env: NodeJS.ProcessEnv, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  const items = raw.split(',').map((x) => x.trim());
+  const bad = items.find((x) => x === '' || x.length > 253 || /[\s/]/.test(x));
+  if (bad !== undefined) {
+    throw new ConfigError(name, `"${bad}" is not a host name or address (a comma-separated list, no ports)`);
+  }
+  return items;
 }

@@ -91,6 +91,10 @@ export function installErrorHandler(app: FastifyInstance): void {
       });
     }
     const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status === 429) {
+      // @fastify/rate-limit's own error (the login limit per address).
+      return reply.code(429).send({ error: 'rate-limited', message: error.message });
+    }
     if (status >= 400 && status < 500) {
       return reply.code(status).send({ error: error.code ?? 'bad-request', message: error.message });
     }
@@ -98,6 +102,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     return reply.code(500).send({ error: 'internal', message: 'internal error (logged on the gateway)' });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not-found', message: `no route ${request.method} ${request.url}` }),
+    reply.code(404).send({
+      error: 'not-found',
+      message: `no route ${request.method} ${request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url}`,
+    }),
   );
 }

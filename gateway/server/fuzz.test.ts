@@ -105,7 +105,7 @@ const TARGETS: Target[] = [
       .tuple(programId, programBody, fc.boolean())
       .map(([id, b, del]) =>
         del
-          ? { method: 'DELETE', url: `/api/programs/${q(id)}x` }
+          ? { method: 'DELETE', url: `/api/programs/${q(id)}x`, payload: {} }
           : { method: 'PUT', url: `/api/programs/${q(id)}`, payload: b },
       ),
   },

@@ -44,10 +44,13 @@ async function call<T>(
   path: string,
   init: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
 ): Promise<{ status: number; body: T }> {
+  const method = init.method ?? 'GET';
+  // The gateway takes commands only as JSON: one without a body is sent as {}.
+  const body = init.body ?? (method === 'GET' ? undefined : {});
   const res = await fetch(`${base}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
   });
   const text = await res.text();

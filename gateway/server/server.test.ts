@@ -95,7 +95,7 @@ test('a staff start is stored before the controller runs it, streams telemetry, 
   assert.equal(view.zones.length, 5);
 
   const ended = nextEvent<SessionMessage>(follower, 'session', (m) => m.kind === 'ended');
-  const stop = await h.app.inject({ method: 'POST', url: '/api/stations/bay-1/stop' });
+  const stop = await h.app.inject({ method: 'POST', url: '/api/stations/bay-1/stop', payload: {} });
   assert.equal(stop.statusCode, 200, stop.body);
   assert.equal((await ended).status, 'stopped');
 

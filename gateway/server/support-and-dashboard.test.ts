@@ -65,7 +65,11 @@ test('support endpoints: only support and admin; controller report, redacted boa
   assert.ok('sessionMaxMin' in config.limits);
 
   // Something to find in the log: an anonymous stop is a request and an audit entry.
-  await fetch(`${h.base}/api/stations/bay-1/stop`, { method: 'POST' });
+  await fetch(`${h.base}/api/stations/bay-1/stop`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   const logs = await fetch(`${h.base}/api/support/logs`, { headers: headers(h, 'support') });
   assert.match(logs.headers.get('content-type') ?? '', /^text\/plain/);
   assert.match(

@@ -138,7 +138,11 @@ test('two gateways with their own ports and data directories do not disturb each
   // B can run its own at the same time, and stopping A leaves B running.
   const onB = await startSession(b);
   assert.notEqual(onB.id, onA.id);
-  const stopA = await fetch(`${a.base}/api/stations/bay-1/stop`, { method: 'POST' });
+  const stopA = await fetch(`${a.base}/api/stations/bay-1/stop`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
   assert.equal(stopA.status, 200);
   const bAfter = await json<{ state: string; session: { id: string } | null }>(
     await fetch(`${b.base}/api/stations/bay-1`),

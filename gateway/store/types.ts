@@ -61,8 +61,11 @@ export interface SessionRecord {
   programVersion: number;
   /** Client name (staff start) or "walk-up". */
   client: string;
+  /** User id, "token", or "anonymous" (a walk-up start): what walk-up rights are keyed on. */
   startedBy: string;
   startedAtEpochMs: number;
+  /** Who paused it last (cleared on resume): a session staff paused is resumed by staff. */
+  pausedBy?: string;
   /** Set pressure and duration as requested. */
   pressureMmHg?: number;
   durationMin: number;

@@ -8,11 +8,19 @@
  * - nobody logged in is 'anonymous': may read station state, use a station as a walk-up user
  *   within its limits, and stop anything (DESIGN.md: stop needs no login).
  *
- * Every request that changes something (any method but GET/HEAD/OPTIONS) is audited once it has
- * been answered, accepted or not: who, what, when, from which address.
+ * Guessing is bounded twice: per address (the login route's rate limit, routes/auth.ts) and per
+ * user: LOCKOUT_AFTER_FAILURES wrong secrets in a row lock the user for LOCKOUT_FIRST_MS, doubling
+ * with each further lock up to LOCKOUT_MAX_MS, until a right secret after the lock or an admin's
+ * unlock (docs/security.md turns this into guessing times). A wrong bearer token is audited, and
+ * an address that sends too many is answered 429 (STOP excepted) for the rest of the minute.
+ * Failures and locks live in memory: a restart of the web process clears them (and logs everyone
+ * out).
+ *
+ * The audit of what was asked is plugins/audit.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { routeWhat } from './audit.js';
 import type { Role, UserRecord } from '../../store/types.js';
 import { HttpError } from '../errors.js';
 import { sameSecret, verifySecret } from '../secrets.js';
@@ -20,6 +28,17 @@ import { shared } from './shared.js';
 
 export const LOGIN_COOKIE = 'presso_login';
 const SWEEP_INTERVAL_MS = 60_000;
+/** Wrong secrets in a row before a user is locked, and how long the locks last. */
+export const LOCKOUT_AFTER_FAILURES = 10;
+export const LOCKOUT_FIRST_MS = 15 * 60_000;
+export const LOCKOUT_MAX_MS = 4 * 60 * 60_000;
+/** Wrong bearer tokens one address may send a minute before its token requests are refused. */
+export const BEARER_FAILURES_PER_MIN = 10;
+/** Addresses tracked for wrong tokens per minute; beyond, a new address is refused at once. */
+const MAX_TRACKED_ADDRESSES = 10_000;
+/** STOP is never refused, whatever the caller did before (DESIGN.md). */
+const STOP_ROUTES = new Set(['/api/stop', '/api/stations/:id/stop']);
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface Actor {
   /** User id, "token" or "anonymous". */
@@ -35,24 +54,92 @@ interface Login {
   expiresAtEpochMs: number;
 }
 
+export interface LockState {
+  /** Wrong secrets since the last right one (or the last unlock). */
+  failedLogins: number;
+  /** Set while the user is locked. */
+  lockedUntilEpochMs?: number;
+}
+
+export type LoginOutcome =
+  | { ok: true; id: string; login: Login }
+  | { ok: false; lockedUntilEpochMs?: number };
+
 export class Auth {
   private readonly logins = new Map<string, Login>();
+  private readonly failures = new Map<string, { count: number; lockedUntilMs: number }>();
+  private bearerWindowStartMs = 0;
+  private readonly bearerFailures = new Map<string, number>();
 
   constructor(
     private readonly adminToken: string | undefined,
     private readonly ttlMs: number,
-    private readonly now: () => number,
+    readonly now: () => number,
   ) {}
 
-  /** Checks a PIN or password; a wrong one and an unknown user get the same answer. */
-  async login(user: UserRecord | undefined, secret: string): Promise<{ id: string; login: Login } | null> {
+  /**
+   * Checks a PIN or password; a wrong one and an unknown user get the same answer. A locked user
+   * is refused without checking (the right secret too: that is what a lock is).
+   */
+  async login(user: UserRecord | undefined, secret: string): Promise<LoginOutcome> {
+    if (user !== undefined) {
+      const lockedUntilEpochMs = this.lockState(user.id).lockedUntilEpochMs;
+      if (lockedUntilEpochMs !== undefined) return { ok: false, lockedUntilEpochMs };
+    }
     // Hash even for an unknown user, so the answer time does not reveal which names exist.
     const ok = await verifySecret(secret, user?.secretHash ?? DUMMY_HASH);
-    if (!ok || user === undefined || user.disabled) return null;
+    if (user === undefined) return { ok: false };
+    if (!ok) {
+      const f = this.failures.get(user.id) ?? { count: 0, lockedUntilMs: 0 };
+      f.count++;
+      if (f.count % LOCKOUT_AFTER_FAILURES === 0) {
+        const locks = f.count / LOCKOUT_AFTER_FAILURES;
+        f.lockedUntilMs = this.now() + Math.min(LOCKOUT_MAX_MS, LOCKOUT_FIRST_MS * 2 ** (locks - 1));
+      }
+      this.failures.set(user.id, f);
+      return f.lockedUntilMs > this.now() ? { ok: false, lockedUntilEpochMs: f.lockedUntilMs } : { ok: false };
+    }
+    if (user.disabled) return { ok: false };
+    this.failures.delete(user.id);
     const id = randomBytes(32).toString('base64url');
     const login: Login = { userId: user.id, role: user.role, expiresAtEpochMs: this.now() + this.ttlMs };
     this.logins.set(id, login);
-    return { id, login };
+    return { ok: true, id, login };
+  }
+
+  lockState(userId: string): LockState {
+    const f = this.failures.get(userId);
+    if (f === undefined) return { failedLogins: 0 };
+    return {
+      failedLogins: f.count,
+      ...(f.lockedUntilMs > this.now() ? { lockedUntilEpochMs: f.lockedUntilMs } : {}),
+    };
+  }
+
+  /** An admin's unlock: the count starts again from zero. */
+  unlock(userId: string): void {
+    this.failures.delete(userId);
+  }
+
+  /** Counts a wrong bearer token from `from`. */
+  bearerFailed(from: string): void {
+    this.rollBearerWindow();
+    const n = this.bearerFailures.get(from);
+    if (n === undefined && this.bearerFailures.size >= MAX_TRACKED_ADDRESSES) return;
+    this.bearerFailures.set(from, (n ?? 0) + 1);
+  }
+
+  bearerBlocked(from: string): boolean {
+    this.rollBearerWindow();
+    const n = this.bearerFailures.get(from);
+    if (n === undefined) return this.bearerFailures.size >= MAX_TRACKED_ADDRESSES;
+    return n >= BEARER_FAILURES_PER_MIN;
+  }
+
+  private rollBearerWindow(): void {
+    if (this.now() - this.bearerWindowStartMs < 60_000) return;
+    this.bearerWindowStartMs = this.now();
+    this.bearerFailures.clear();
   }
 
   logout(id: string | undefined): void {
@@ -61,15 +148,24 @@ export class Auth {
 
   /** Ends every login of a user (disabled or deleted account). */
   forget(userId: string): void {
+    this.failures.delete(userId);
     for (const [id, l] of this.logins) if (l.userId === userId) this.logins.delete(id);
   }
 
-  actorOf(request: FastifyRequest): Actor {
+  /** The bearer token a request presents, if any. */
+  static bearerOf(request: FastifyRequest): string | undefined {
     const header = request.headers.authorization;
-    if (this.adminToken !== undefined && typeof header === 'string' && header.startsWith('Bearer ')) {
-      if (sameSecret(header.slice('Bearer '.length).trim(), this.adminToken))
-        return { who: 'token', role: 'admin' };
-    }
+    return typeof header === 'string' && header.startsWith('Bearer ')
+      ? header.slice('Bearer '.length).trim()
+      : undefined;
+  }
+
+  isAdminToken(token: string): boolean {
+    return this.adminToken !== undefined && sameSecret(token, this.adminToken);
+  }
+
+  /** Who the login cookie names (anonymous when none, or expired). */
+  actorOf(request: FastifyRequest): Actor {
     const id = request.cookies[LOGIN_COOKIE];
     if (id === undefined) return ANONYMOUS;
     const login = this.logins.get(id);
@@ -96,8 +192,6 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     actor: Actor;
-    /** What the audit entry says beyond the route (an error's message, a session id). */
-    auditDetail?: string;
   }
 }
 
@@ -114,34 +208,41 @@ export function requireRole(...roles: Role[]): preHandlerAsyncHookHandler {
   };
 }
 
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 export const authPlugin = shared<{ now: () => number }>('presso-auth', async (app, opts) => {
   const auth = new Auth(app.config.adminToken, app.config.loginTtlMin * 60_000, opts.now);
   app.decorate('auth', auth);
   app.decorateRequest('actor', null as unknown as Actor);
-  app.decorateRequest('auditDetail', undefined);
   app.addHook('onRequest', async (request) => {
-    request.actor = auth.actorOf(request);
-  });
-  app.addHook('onError', async (request, _reply, error) => {
-    request.auditDetail ??= error.message.slice(0, 300);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    if (READ_METHODS.has(request.method) || !request.url.startsWith('/api/')) return;
-    try {
-      app.store.recordAudit({
+    const token = Auth.bearerOf(request);
+    if (token !== undefined) {
+      const isStop = STOP_ROUTES.has(request.routeOptions.url ?? '');
+      if (auth.bearerBlocked(request.ip) && !isStop) {
+        throw new HttpError(
+          429,
+          'rate-limited',
+          `too many wrong tokens from ${request.ip}: token requests are refused for the rest of the minute`,
+        );
+      }
+      if (auth.isAdminToken(token)) {
+        request.actor = { who: 'token', role: 'admin' };
+        return;
+      }
+      auth.bearerFailed(request.ip);
+      // A wrong token is nobody; it is audited (within the anonymous budget) whatever the method:
+      // a command by its own entry once answered, a read here.
+      if (!READ_METHODS.has(request.method)) request.auditDetail = 'wrong bearer token';
+      else
+        app.auditLog.record({
         atEpochMs: opts.now(),
-        who: request.actor?.who ?? 'anonymous',
-        role: request.actor?.role ?? 'anonymous',
-        what: `${request.method} ${request.url.split('?')[0] ?? request.url}`,
+        who: 'anonymous',
+        role: 'anonymous',
+        what: routeWhat(request) ?? `${request.method} (no route)`,
         from: request.ip,
-        ok: reply.statusCode < 400,
-        ...(request.auditDetail !== undefined ? { detail: request.auditDetail } : {}),
+        ok: false,
+        detail: 'wrong bearer token',
       });
-    } catch (e) {
-      request.log.error(`audit entry lost: ${String(e)}`);
     }
+    request.actor = auth.actorOf(request);
   });
   const sweeper = setInterval(() => auth.sweep(), SWEEP_INTERVAL_MS);
   sweeper.unref();

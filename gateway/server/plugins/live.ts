@@ -18,6 +18,7 @@
 import { Server, type Socket } from 'socket.io';
 import type { AlarmInfo, StationFrame } from '../../protocol.js';
 import type { SessionRecord } from '../../store/types.js';
+import { ConnectionGuard } from './connection-guard.js';
 import type { SessionChange } from './controller-link.js';
 import { shared } from './shared.js';
 
@@ -185,12 +186,19 @@ export class LiveHub {
 declare module 'fastify' {
   interface FastifyInstance {
     live: LiveHub;
+    connectionGuard: ConnectionGuard;
   }
 }
 
 export const livePlugin = shared('presso-live', async (app) => {
   // Same-origin only: the dashboard is served by this process.
   const io = new Server(app.server, { serveClient: false, cors: { origin: false } });
+  const guard = new ConnectionGuard(
+    { perAddress: app.config.maxSocketsPerAddress, total: app.config.maxSockets },
+    app.allowedHosts,
+  );
+  guard.install(io);
+  app.decorate('connectionGuard', guard);
   const hub = new LiveHub(io);
   hub.start();
   app.decorate('live', hub);

@@ -4,10 +4,18 @@
  * link going up and down. Nothing else (Fastify's own pino output goes to stdout for pm2/journald
  * and is not captured here). Bounded so a busy tablet cannot grow the Pi's memory.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { cut, routeWhat } from './audit.js';
 import { shared } from './shared.js';
 
 export const RECENT_LOG_LINES = 2000;
+/** A line's length cap: the ring then holds at most ~0.6 MB whatever the requests looked like. */
+export const RECENT_LOG_LINE_CHARS = 300;
+
+/** The route's pattern (ids filled in), or the start of the path when no route matched. */
+function pathOf(request: FastifyRequest): string {
+  return routeWhat(request)?.slice(request.method.length + 1) ?? `${cut(request.url.split('?')[0] ?? '', 60)} (no route)`;
+}
 
 export class RecentLog {
   private readonly lines: string[] = [];
@@ -18,7 +26,7 @@ export class RecentLog {
   ) {}
 
   add(line: string): void {
-    this.lines.push(`${new Date(this.now()).toISOString()} ${line}`);
+    this.lines.push(`${new Date(this.now()).toISOString()} ${cut(line, RECENT_LOG_LINE_CHARS)}`);
     if (this.lines.length > this.capacity) this.lines.splice(0, this.lines.length - this.capacity);
   }
 
@@ -42,15 +50,14 @@ export const recentLogPlugin = shared<{ now: () => number; capacity?: number }>(
     app.addHook('onResponse', async (request, reply) => {
       // Static files and the socket's polling would drown what support is looking for.
       if (request.url.startsWith('/assets/') || request.url.startsWith('/socket.io')) return;
-      const path = request.url.split('?')[0] ?? request.url;
       log.add(
-        `${request.method} ${path} ${reply.statusCode} ${reply.elapsedTime.toFixed(0)}ms ` +
+        `${request.method} ${pathOf(request)} ${reply.statusCode} ${reply.elapsedTime.toFixed(0)}ms ` +
           `${request.actor?.who ?? 'anonymous'} ${request.ip}`,
       );
     });
     app.addHook('onError', async (request, _reply, error) => {
       log.add(
-        `error on ${request.method} ${request.url.split('?')[0] ?? ''}: ${error.message.slice(0, 300)}`,
+        `error on ${request.method} ${pathOf(request)}: ${error.message}`,
       );
     });
     const offs = [

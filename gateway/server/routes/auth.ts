@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { UserRecord } from '../../store/types.js';
 import { HttpError } from '../errors.js';
-import { LOGIN_COOKIE, requireRole } from '../plugins/auth.js';
+import { type Auth, LOGIN_COOKIE, LOCKOUT_AFTER_FAILURES, requireRole } from '../plugins/auth.js';
 import { hashSecret } from '../secrets.js';
 
 const UserIdSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,39}$' });
@@ -31,19 +31,26 @@ const NewUserSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** Staff type a PIN on a wall tablet; everyone else a password that survives a guessing budget. */
-const PIN_PATTERN = /^\d{4,8}$/;
+/**
+ * Staff type a PIN on a wall tablet (at least minPinDigits, 6 unless an admin opted in to 4);
+ * everyone else a password that survives a guessing budget.
+ */
+const MAX_PIN_DIGITS = 8;
 const MIN_PASSWORD_CHARS = 10;
 
-function publicUser(u: UserRecord) {
+/** What the admin's list shows of a user: never the hash; the lockout, so an admin can lift it. */
+function publicUser(u: UserRecord, auth: Auth) {
   return {
     id: u.id,
     name: u.name,
     role: u.role,
     createdAtEpochMs: u.createdAtEpochMs,
     disabled: u.disabled === true,
+    ...auth.lockState(u.id),
   };
 }
+
+const minutes = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
 
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, auth } = app;
@@ -58,8 +65,17 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { user, secret } = request.body;
       const record = store.userById(user) ?? store.users().find((u) => u.name === user);
       const result = await auth.login(record, secret);
-      if (result === null) {
+      if (!result.ok) {
         request.auditDetail = `failed login as "${user.slice(0, 60)}"`;
+        if (result.lockedUntilEpochMs !== undefined) {
+          request.auditDetail += ' (locked)';
+          throw new HttpError(
+            429,
+            'locked',
+            `too many wrong PINs/passwords for this user (${LOCKOUT_AFTER_FAILURES} in a row): locked for ` +
+              `${minutes(result.lockedUntilEpochMs - auth.now())} more minute(s); an admin can unlock it`,
+          );
+        }
         throw new HttpError(401, 'unauthorized', 'wrong user or PIN/password');
       }
       request.actor = { who: result.login.userId, role: result.login.role };
@@ -86,8 +102,26 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/auth/me', { schema: { tags: ['auth'] } }, async (request) => request.actor);
 
   app.get('/api/users', { schema: { tags: ['auth'] }, preHandler: requireRole('admin') }, async () => ({
-    users: store.users().map(publicUser),
+    users: store.users().map((u) => publicUser(u, auth)),
   }));
+
+  app.post(
+    '/api/users/:id/unlock',
+    {
+      schema: { tags: ['auth'], params: Type.Object({ id: UserIdSchema }) },
+      preHandler: requireRole('admin'),
+    },
+    async (request) => {
+      const user = store.userById(request.params.id);
+      if (user === undefined) {
+        throw new HttpError(404, 'not-found', `no user "${request.params.id}"`, 'params.id');
+      }
+      const before = auth.lockState(user.id);
+      auth.unlock(user.id);
+      request.auditDetail = `unlocked after ${before.failedLogins} wrong secret(s)`;
+      return publicUser(user, auth);
+    },
+  );
 
   app.post(
     '/api/users',
@@ -97,8 +131,14 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (store.userById(b.id) !== undefined) {
         throw new HttpError(409, 'conflict', `body.id: user "${b.id}" exists`, 'body.id');
       }
-      if (b.role === 'staff' && !PIN_PATTERN.test(b.secret)) {
-        throw new HttpError(400, 'bad-request', 'body.secret: a staff PIN is 4 to 8 digits', 'body.secret');
+      const minDigits = app.config.minPinDigits;
+      if (b.role === 'staff' && !new RegExp(`^\\d{${minDigits},${MAX_PIN_DIGITS}}$`).test(b.secret)) {
+        throw new HttpError(
+          400,
+          'bad-request',
+          `body.secret: a staff PIN is ${minDigits} to ${MAX_PIN_DIGITS} digits`,
+          'body.secret',
+        );
       }
       if (b.role !== 'staff' && b.secret.length < MIN_PASSWORD_CHARS) {
         throw new HttpError(
@@ -117,7 +157,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       };
       store.putUser(user);
       await store.flush();
-      return reply.code(201).send(publicUser(user));
+      return reply.code(201).send(publicUser(user, auth));
     },
   );
 

@@ -6,8 +6,8 @@
  * | read         | yes                                         | yes    | yes                   |
  * | start        | a walk-up preset within the station's limits, after the screening | no | yes |
  * | pause        | yes (pausing only lowers pressure)          | no     | yes                   |
- * | resume       | only a session a walk-up user started       | no     | yes                   |
- * | stop         | yes, any station (DESIGN.md: one tap from anywhere, no login)      | yes | yes |
+ * | resume       | only a session an anonymous user started and staff did not pause | no | yes  |
+ * | stop         | yes, any station (DESIGN.md: one tap from anywhere, no login), with a fixed reason | yes | yes |
  * | acknowledge  | no                                          | no     | yes                   |
  * | settings     | read only                                   | read   | staff, admin change   |
  */
@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { LIMITS } from '../../limits.js';
+import { ANONYMOUS_STOP_REASONS } from '../../stop-reasons.js';
 import type { StartArgs, StationFrame } from '../../protocol.js';
 import type { SessionRecord, StationSettings } from '../../store/types.js';
 import { HttpError } from '../errors.js';
@@ -48,9 +49,30 @@ const StartBodySchema = Type.Object(
 );
 
 const StopBodySchema = Type.Object(
-  { reason: Type.Optional(Type.String({ maxLength: 200 })) },
+  {
+    reason: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        description: `staff: free text; anonymous: one of ${ANONYMOUS_STOP_REASONS.map((r) => `"${r}"`).join(', ')}`,
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
+
+/** The reason as it goes to the controller; an anonymous caller's must be one of the fixed choices. */
+function stopReason(reason: string | undefined, actor: { who: string; role: string }): string {
+  if (reason === undefined || reason === '') return `stopped by ${actor.who}`;
+  if (actor.role === 'anonymous' && !(ANONYMOUS_STOP_REASONS as readonly string[]).includes(reason)) {
+    throw new HttpError(
+      400,
+      'bad-request',
+      `body.reason: without a login the reason is one of ${ANONYMOUS_STOP_REASONS.map((r) => `"${r}"`).join(', ')} (or none)`,
+      'body.reason',
+    );
+  }
+  return `${reason} (${actor.who})`;
+}
 const AckBodySchema = Type.Object(
   { alarmId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
   { additionalProperties: false },
@@ -210,6 +232,10 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const outcome = evaluateScreening(body.screening);
         if (!outcome.ok) {
           const blocked = outcome.record?.blocked === true;
+          // The message names health conditions: it goes to the person who answered, not the audit.
+          request.auditDetail = blocked
+            ? 'screening: an answer rules this start out'
+            : 'screening: not answered in full';
           throw new HttpError(
             blocked ? 403 : 400,
             blocked ? 'screening-blocked' : 'bad-request',
@@ -274,9 +300,12 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/stations/:id/pause',
     { schema: { tags: ['stations'], params: StationParamsSchema, body: NoBodySchema } },
     async (request) => {
-      if (request.actor.role === 'viewer')
-        throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
+      const { actor } = request;
+      if (actor.role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
       const frame = await link.client.request('pause', { stationId: request.params.id });
+      // Who paused decides who may resume (a session staff paused stays paused for a passer-by).
+      const rec = frame.session ? await store.session(frame.session.id) : undefined;
+      if (rec?.status === 'running') store.putSession({ ...rec, pausedBy: actor.who });
       return stationView(frame, store.stationSettings(frame.id));
     },
   );
@@ -287,14 +316,23 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { role } = request.actor;
       if (role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
+      const current = await frameOf(request.params.id);
+      const rec = current.session ? await store.session(current.session.id) : undefined;
       if (role === 'anonymous') {
-        const current = await frameOf(request.params.id);
-        const rec = current.session ? await store.session(current.session.id) : undefined;
-        if (rec?.client !== 'walk-up') {
+        // Keyed on who started it, not on the client name (which staff type freely).
+        if (rec?.startedBy !== 'anonymous') {
           throw new HttpError(401, 'unauthorized', 'only staff may resume a session that staff started');
+        }
+        if (rec.pausedBy !== undefined && rec.pausedBy !== 'anonymous') {
+          throw new HttpError(401, 'unauthorized', 'staff paused this session: only staff may resume it');
         }
       }
       const frame = await link.client.request('resume', { stationId: request.params.id });
+      const after = await store.session(rec?.id ?? '');
+      if (after?.status === 'running' && after.pausedBy !== undefined) {
+        const { pausedBy: _resumed, ...rest } = after;
+        store.putSession(rest);
+      }
       return stationView(frame, store.stationSettings(frame.id));
     },
   );
@@ -303,10 +341,9 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/stations/:id/stop',
     { schema: { tags: ['stations'], params: StationParamsSchema, body: StopBodySchema } },
     async (request) => {
-      const who = request.actor.who;
       const [frame] = await link.client.request('stop', {
         stationId: request.params.id,
-        reason: request.body.reason ? `${request.body.reason} (${who})` : `stopped by ${who}`,
+        reason: stopReason(request.body.reason, request.actor),
       });
       if (frame === undefined)
         throw new HttpError(404, 'not-found', `no station "${request.params.id}"`, 'params.id');

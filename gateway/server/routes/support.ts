@@ -14,18 +14,32 @@ import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
 
 const SUPPORT_ROLES = ['support', 'admin'] as const;
-/** Board profiles hold addresses and channels, not secrets; this is a belt for a future one that does. */
-const SECRET_KEY = /pass|secret|token|key|credential/i;
+/**
+ * Board profiles hold addresses and channels, not secrets; this is a belt for a future one that
+ * does. A key that names a credential hides its value (an object under such a key is searched,
+ * not dropped, so the rest of it stays readable), and a URL's user:password part is hidden
+ * wherever a string holds one ("tcp://admin:secret@10.0.0.5" → "tcp://[redacted]@10.0.0.5").
+ */
+const SECRET_KEY = /pass|pwd|secret|token|key|credential|auth|bearer|cookie|session/i;
+/** "pin", "pinCode", "admin_pin", "staffPin", but not "spin" or "pins" (GPIO pin lists). */
+const PIN_KEY = /(^|[_-])(pin|Pin|PIN)(code|Code|CODE)?$|[a-z0-9]Pin(Code)?$/;
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
 const LOG_AUDIT_ENTRIES = 500;
 const LOG_ALARM_ENTRIES = 500;
+
+const isSecretKey = (k: string) => SECRET_KEY.test(k) || PIN_KEY.test(k);
 
 export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : redactSecrets(v)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        isSecretKey(k) && (typeof v !== 'object' || v === null) ? '[redacted]' : redactSecrets(v),
+      ]),
     );
   }
+  if (typeof value === 'string') return value.replace(URL_CREDENTIALS, '$1[redacted]@');
   return value;
 }
 

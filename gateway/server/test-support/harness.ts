@@ -18,7 +18,7 @@ import { JsonStore } from '../../store/store.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const USERS = {
-  staff: { id: 'sam', secret: '2468' },
+  staff: { id: 'sam', secret: '246813' },
   support: { id: 'sue', secret: 'support-password' },
   admin: { id: 'ada', secret: 'admin-password!' },
   viewer: { id: 'vic', secret: 'viewer-password' },
@@ -93,6 +93,7 @@ export async function readyBoard(client: ControllerClient, timeoutMs = 15_000): 
 
 export interface HarnessOptions {
   loginAttemptsPerMin?: number;
+  config?: Partial<ServerConfig>;
 }
 
 export async function startHarness(t: TestContext, options: HarnessOptions = {}): Promise<Harness> {
@@ -123,6 +124,11 @@ export async function startHarness(t: TestContext, options: HarnessOptions = {})
     loginTtlMin: 60,
     // The role matrix logs in many times; the login limit has its own test.
     loginAttemptsPerMin: options.loginAttemptsPerMin ?? 1000,
+    minPinDigits: 6,
+    allowedHosts: [],
+    maxSocketsPerAddress: 8,
+    maxSockets: 64,
+    ...options.config,
   };
   const clock = { offsetMs: 0 };
   const app = await buildServer({

@@ -1,0 +1,205 @@
+/**
+ * The audit of what was asked: every request that changes something (any method but
+ * GET/HEAD/OPTIONS) under /api/ is recorded once it has been answered, accepted or not: who, what,
+ * when, from which address.
+ *
+ * Anyone on the LAN can send requests, and the store is one file rewritten on each change, so what
+ * an anonymous request can write is bounded (docs/security.md has the sizes):
+ *
+ * - `what` is the route's pattern with its parameters filled in only when they look like ids
+ *   ("POST /api/stations/bay-1/stop"), never the raw URL; every stored string is cut to a cap;
+ * - a request that matches no route is not recorded by itself: it is counted;
+ * - anonymous entries come from a budget (per address a minute, and a bucket for all addresses
+ *   together); what is over it is counted too;
+ * - the counts go into one summary entry a minute at most, so a flood of any size adds at most
+ *   one entry a minute beyond the budget.
+ *
+ * Logged-in users' commands are always recorded one by one.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { AuditEntry, Store } from '../../store/types.js';
+import { shared } from './shared.js';
+
+/** Longest stored text per field; an entry is then at most ~700 bytes of JSON. */
+export const AUDIT_MAX_CHARS = { who: 64, what: 160, from: 64, detail: 300 } as const;
+/** Anonymous entries one address may add a minute (a walk-up user makes a handful a session). */
+export const ANONYMOUS_AUDIT_PER_ADDRESS_PER_MIN = 20;
+/** Anonymous entries all addresses together may add: a burst, refilled at a rate an hour. */
+export const ANONYMOUS_AUDIT_BURST = 100;
+export const ANONYMOUS_AUDIT_PER_HOUR = 300;
+/** At most one summary entry (what was counted, not recorded) per this long. */
+export const AUDIT_SUMMARY_EVERY_MS = 60_000;
+/** Addresses tracked per minute: beyond this, a new address counts as over its budget. */
+const MAX_TRACKED_ADDRESSES = 10_000;
+/** A parameter that looks like an id is kept in `what`; anything else shows as its name. */
+const SAFE_PARAM = /^[A-Za-z0-9._~-]{1,64}$/;
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** "POST /api/stations/:id/stop" with its id filled in when the id looks like one. */
+export function routeWhat(request: FastifyRequest): string | undefined {
+  const pattern = request.routeOptions.url;
+  if (pattern === undefined) return undefined;
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const path = pattern.replace(/:([A-Za-z0-9_]+)/g, (whole, name: string) => {
+    const v = params[name];
+    return typeof v === 'string' && SAFE_PARAM.test(v) ? v : whole;
+  });
+  return `${request.method} ${path}`;
+}
+
+export class AuditLog {
+  private windowStartMs = 0;
+  private readonly perAddress = new Map<string, number>();
+  private tokens = ANONYMOUS_AUDIT_BURST;
+  private tokensAtMs: number;
+  private overBudget = 0;
+  private readonly overBudgetFrom = new Map<string, number>();
+  private unmatched = 0;
+  private lastSummaryMs = -Infinity;
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+  ) {
+    this.tokensAtMs = now();
+  }
+
+  /** Records an entry (capped); an anonymous one only within the budget. Returns whether it was. */
+  record(entry: AuditEntry): boolean {
+    if (entry.role === 'anonymous' && !this.takeAnonymous(entry.from)) {
+      this.overBudget++;
+      if (this.overBudgetFrom.size < 1000 || this.overBudgetFrom.has(entry.from)) {
+        this.overBudgetFrom.set(entry.from, (this.overBudgetFrom.get(entry.from) ?? 0) + 1);
+      }
+      this.summarizeIfDue();
+      return false;
+    }
+    this.store.recordAudit(capped(entry));
+    this.summarizeIfDue();
+    return true;
+  }
+
+  /** A request that matched no route. */
+  countUnmatched(): void {
+    this.unmatched++;
+    this.summarizeIfDue();
+  }
+
+  /** Writes the summary of what was counted since the last one, if anything was and one is due. */
+  summarizeIfDue(force = false): void {
+    const now = this.now();
+    if (this.overBudget === 0 && this.unmatched === 0) return;
+    if (!force && now - this.lastSummaryMs < AUDIT_SUMMARY_EVERY_MS) return;
+    const top = [...this.overBudgetFrom.entries()].sort((a, b) => b[1] - a[1])[0];
+    const parts: string[] = [];
+    if (this.overBudget > 0) {
+      parts.push(
+        `${this.overBudget} anonymous commands over the audit budget from ${this.overBudgetFrom.size} address(es)` +
+          (top !== undefined ? `, most from ${top[0]} (${top[1]})` : ''),
+      );
+    }
+    if (this.unmatched > 0) parts.push(`${this.unmatched} requests to no route`);
+    this.store.recordAudit(
+      capped({
+        atEpochMs: now,
+        who: 'anonymous',
+        role: 'anonymous',
+        what: 'requests counted, not recorded one by one',
+        from: top?.[0] ?? '-',
+        ok: false,
+        detail: parts.join('; '),
+      }),
+    );
+    this.lastSummaryMs = now;
+    this.overBudget = 0;
+    this.overBudgetFrom.clear();
+    this.unmatched = 0;
+  }
+
+  private takeAnonymous(from: string): boolean {
+    const now = this.now();
+    if (now - this.windowStartMs >= 60_000) {
+      this.windowStartMs = now;
+      this.perAddress.clear();
+    }
+    const used = this.perAddress.get(from);
+    if (used === undefined && this.perAddress.size >= MAX_TRACKED_ADDRESSES) return false;
+    if ((used ?? 0) >= ANONYMOUS_AUDIT_PER_ADDRESS_PER_MIN) return false;
+    this.tokens = Math.min(
+      ANONYMOUS_AUDIT_BURST,
+      this.tokens + ((now - this.tokensAtMs) * ANONYMOUS_AUDIT_PER_HOUR) / 3_600_000,
+    );
+    this.tokensAtMs = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    this.perAddress.set(from, (used ?? 0) + 1);
+    return true;
+  }
+}
+
+function capped(e: AuditEntry): AuditEntry {
+  return {
+    atEpochMs: e.atEpochMs,
+    who: cut(e.who, AUDIT_MAX_CHARS.who),
+    role: e.role,
+    what: cut(e.what, AUDIT_MAX_CHARS.what),
+    from: cut(e.from, AUDIT_MAX_CHARS.from),
+    ok: e.ok,
+    ...(e.detail !== undefined ? { detail: cut(e.detail, AUDIT_MAX_CHARS.detail) } : {}),
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auditLog: AuditLog;
+  }
+  interface FastifyRequest {
+    /** What the audit entry says beyond the route (an error's message, a session id). */
+    auditDetail?: string;
+  }
+}
+
+export const auditPlugin = shared<{ now: () => number }>('presso-audit', async (app, opts) => {
+  const audit = new AuditLog(app.store, opts.now);
+  app.decorate('auditLog', audit);
+  app.decorateRequest('auditDetail', undefined);
+  app.addHook('onError', async (request, _reply, error) => {
+    request.auditDetail ??= error.message;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    try {
+      const what = routeWhat(request);
+      if (what === undefined) {
+        audit.countUnmatched();
+        return;
+      }
+      if (READ_METHODS.has(request.method) || !request.routeOptions.url?.startsWith('/api/')) return;
+      audit.record({
+        atEpochMs: opts.now(),
+        who: request.actor?.who ?? 'anonymous',
+        role: request.actor?.role ?? 'anonymous',
+        what,
+        from: request.ip,
+        ok: reply.statusCode < 400,
+        ...(request.auditDetail !== undefined ? { detail: request.auditDetail } : {}),
+      });
+    } catch (e) {
+      request.log.error(`audit entry lost: ${String(e)}`);
+    }
+  });
+  const timer = setInterval(() => audit.summarizeIfDue(), AUDIT_SUMMARY_EVERY_MS);
+  timer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    try {
+      audit.summarizeIfDue(true);
+    } catch {
+      // The store may already be closing; the counts are only counts.
+    }
+  });
+});
