@@ -127,7 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       envInt(env, 'PRESSO_LOGIN_ATTEMPTS_PER_MIN', 1, 1000) ??
       fromFile.loginAttemptsPerMin ??
       DEFAULT_LOGIN_ATTEMPTS_PER_MIN,
-    minPinDigits: envInt(env, 'PRESSO_MIN_PIN_DIGITS', 4, 8) ?? fromFile.minPinDigits ?? DEFAULT_MIN_PIN_DIGITS,
+    minPinDigits:
+      envInt(env, 'PRESSO_MIN_PIN_DIGITS', 4, 8) ?? fromFile.minPinDigits ?? DEFAULT_MIN_PIN_DIGITS,
     allowedHosts: [...(fromFile.allowedHosts ?? []), ...envList(env, 'PRESSO_ALLOWED_HOSTS')],
     maxSocketsPerAddress:
       envInt(env, 'PRESSO_MAX_SOCKETS_PER_ADDRESS', 1, 1000) ??

@@ -248,12 +248,18 @@ test('walk-up: a preset within the station limits after the screening; pause, re
     payload: { programId: 'leg-circulation', client: 'Cy' },
   });
   assert.equal(staff.statusCode, 201, staff.body);
-  assert.equal((await h.app.inject({ method: 'POST', url: '/api/stations/lounge-1/pause', payload: {} })).statusCode, 200);
+  assert.equal(
+    (await h.app.inject({ method: 'POST', url: '/api/stations/lounge-1/pause', payload: {} })).statusCode,
+    200,
+  );
   assert.equal(
     (await h.app.inject({ method: 'POST', url: '/api/stations/lounge-1/resume', payload: {} })).statusCode,
     401,
   );
-  assert.equal((await h.app.inject({ method: 'POST', url: '/api/stations/lounge-1/stop', payload: {} })).statusCode, 200);
+  assert.equal(
+    (await h.app.inject({ method: 'POST', url: '/api/stations/lounge-1/stop', payload: {} })).statusCode,
+    200,
+  );
 });
 
 test('a login expires, a wrong bearer token is nobody, and PIN guessing is rate-limited', async (t) => {

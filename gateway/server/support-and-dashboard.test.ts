@@ -105,6 +105,47 @@ test('redactSecrets hides credential-looking keys at any depth and keeps the res
   );
 });
 
+test('redactSecrets hides every secret shape: credential keys, PINs, and user:password in URLs', () => {
+  const shapes: Record<string, unknown> = {
+    password: 'p1',
+    pass: 'p2',
+    pwd: 'p3',
+    secret: 'p4',
+    apiToken: 'p5',
+    privateKey: 'p6',
+    credentials: 'p7',
+    auth: 'p8',
+    bearer: 'p9',
+    sessionCookie: 'p10',
+    pin: '2468',
+    adminPin: 1357,
+    staff_pin: '9753',
+    PIN: '1111',
+  };
+  const redacted = redactSecrets({
+    ...shapes,
+    keep: { spin: 3, pins: [17, 27], host: '10.0.0.5' },
+  }) as Record<string, unknown>;
+  for (const key of Object.keys(shapes)) assert.equal(redacted[key], '[redacted]', key);
+  assert.deepEqual(redacted.keep, { spin: 3, pins: [17, 27], host: '10.0.0.5' }, 'look-alikes are kept');
+  assert.deepEqual(
+    redactSecrets({
+      modbus: 'tcp://admin:secret@10.0.0.5:502',
+      broker: ['mqtts://user:pa%40ss@broker.local:8883/presso'],
+      userOnly: 'http://token123@host/x',
+      plain: 'http://10.0.0.5/status',
+      note: 'mail support@example.com',
+    }),
+    {
+      modbus: 'tcp://[redacted]@10.0.0.5:502',
+      broker: ['mqtts://[redacted]@broker.local:8883/presso'],
+      userOnly: 'http://[redacted]@host/x',
+      plain: 'http://10.0.0.5/status',
+      note: 'mail support@example.com',
+    },
+  );
+});
+
 test('dashboard: 503 with what to do before the build; the app for its paths after; /api stays the API', async (t) => {
   const dist = mkdtempSync(join(tmpdir(), 'presso-dist-'));
   t.after(() => rmSync(dist, { recursive: true, force: true }));

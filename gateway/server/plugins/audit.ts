@@ -22,6 +22,12 @@ import { shared } from './shared.js';
 
 /** Longest stored text per field; an entry is then at most ~700 bytes of JSON. */
 export const AUDIT_MAX_CHARS = { who: 64, what: 160, from: 64, detail: 300 } as const;
+/**
+ * The most one entry can take in the store file: its capped strings (at most 3 bytes a character
+ * in UTF-8, 6 as a JSON escape is not needed for text) plus keys, role, booleans and the time.
+ */
+export const AUDIT_ENTRY_MAX_BYTES =
+  3 * (AUDIT_MAX_CHARS.who + AUDIT_MAX_CHARS.what + AUDIT_MAX_CHARS.from + AUDIT_MAX_CHARS.detail) + 120;
 /** Anonymous entries one address may add a minute (a walk-up user makes a handful a session). */
 export const ANONYMOUS_AUDIT_PER_ADDRESS_PER_MIN = 20;
 /** Anonymous entries all addresses together may add: a burst, refilled at a rate an hour. */
@@ -123,7 +129,7 @@ export class AuditLog {
 
   private takeAnonymous(from: string): boolean {
     const now = this.now();
-    if (now - this.windowStartMs >= 60_000) {
+    if (now - this.windowStartMs >= 60_000 || now < this.windowStartMs) {
       this.windowStartMs = now;
       this.perAddress.clear();
     }
@@ -132,7 +138,8 @@ export class AuditLog {
     if ((used ?? 0) >= ANONYMOUS_AUDIT_PER_ADDRESS_PER_MIN) return false;
     this.tokens = Math.min(
       ANONYMOUS_AUDIT_BURST,
-      this.tokens + ((now - this.tokensAtMs) * ANONYMOUS_AUDIT_PER_HOUR) / 3_600_000,
+      // A clock set back refills nothing (and takes nothing away).
+      this.tokens + (Math.max(0, now - this.tokensAtMs) * ANONYMOUS_AUDIT_PER_HOUR) / 3_600_000,
     );
     this.tokensAtMs = now;
     if (this.tokens < 1) return false;

@@ -62,8 +62,7 @@ export interface LockState {
 }
 
 export type LoginOutcome =
-  | { ok: true; id: string; login: Login }
-  | { ok: false; lockedUntilEpochMs?: number };
+  { ok: true; id: string; login: Login } | { ok: false; lockedUntilEpochMs?: number };
 
 export class Auth {
   private readonly logins = new Map<string, Login>();
@@ -97,7 +96,9 @@ export class Auth {
         f.lockedUntilMs = this.now() + Math.min(LOCKOUT_MAX_MS, LOCKOUT_FIRST_MS * 2 ** (locks - 1));
       }
       this.failures.set(user.id, f);
-      return f.lockedUntilMs > this.now() ? { ok: false, lockedUntilEpochMs: f.lockedUntilMs } : { ok: false };
+      return f.lockedUntilMs > this.now()
+        ? { ok: false, lockedUntilEpochMs: f.lockedUntilMs }
+        : { ok: false };
     }
     if (user.disabled) return { ok: false };
     this.failures.delete(user.id);
@@ -233,14 +234,14 @@ export const authPlugin = shared<{ now: () => number }>('presso-auth', async (ap
       if (!READ_METHODS.has(request.method)) request.auditDetail = 'wrong bearer token';
       else
         app.auditLog.record({
-        atEpochMs: opts.now(),
-        who: 'anonymous',
-        role: 'anonymous',
-        what: routeWhat(request) ?? `${request.method} (no route)`,
-        from: request.ip,
-        ok: false,
-        detail: 'wrong bearer token',
-      });
+          atEpochMs: opts.now(),
+          who: 'anonymous',
+          role: 'anonymous',
+          what: routeWhat(request) ?? `${request.method} (no route)`,
+          from: request.ip,
+          ok: false,
+          detail: 'wrong bearer token',
+        });
     }
     request.actor = auth.actorOf(request);
   });

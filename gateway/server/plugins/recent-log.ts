@@ -14,7 +14,10 @@ export const RECENT_LOG_LINE_CHARS = 300;
 
 /** The route's pattern (ids filled in), or the start of the path when no route matched. */
 function pathOf(request: FastifyRequest): string {
-  return routeWhat(request)?.slice(request.method.length + 1) ?? `${cut(request.url.split('?')[0] ?? '', 60)} (no route)`;
+  return (
+    routeWhat(request)?.slice(request.method.length + 1) ??
+    `${cut(request.url.split('?')[0] ?? '', 60)} (no route)`
+  );
 }
 
 export class RecentLog {
@@ -56,9 +59,7 @@ export const recentLogPlugin = shared<{ now: () => number; capacity?: number }>(
       );
     });
     app.addHook('onError', async (request, _reply, error) => {
-      log.add(
-        `error on ${request.method} ${pathOf(request)}: ${error.message}`,
-      );
+      log.add(`error on ${request.method} ${pathOf(request)}: ${error.message}`);
     });
     const offs = [
       app.link.client.on('connected', (e) => log.add(`controller link up (${e.socketPath})`)),

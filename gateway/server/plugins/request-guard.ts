@@ -122,7 +122,11 @@ export const requestGuardPlugin = shared('presso-request-guard', async (app) => 
     if (READ_METHODS.has(request.method)) return;
     const cross = crossSiteReason(request.headers);
     if (cross !== undefined) {
-      throw new HttpError(403, 'cross-site', `${cross}: commands are only taken from this gateway's own pages`);
+      throw new HttpError(
+        403,
+        'cross-site',
+        `${cross}: commands are only taken from this gateway's own pages`,
+      );
     }
     if (!isJson(request.headers['content-type'])) {
       throw new HttpError(
