@@ -148,13 +148,15 @@ export async function startGateway(): Promise<Gateway> {
   };
 
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    // Commands go as JSON, {} when there is nothing to add (request-guard.ts).
+    const sent = body ?? (method === 'GET' ? undefined : {});
     const res = await fetch(web.base + path, {
       method,
       headers: {
         authorization: `Bearer ${ADMIN_TOKEN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(sent === undefined ? {} : { 'content-type': 'application/json' }),
       },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(sent === undefined ? {} : { body: JSON.stringify(sent) }),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);

@@ -22,7 +22,14 @@ import {
 import { BEARER_FAILURES_PER_MIN, LOCKOUT_AFTER_FAILURES } from './plugins/auth.js';
 import { RECENT_LOG_LINE_CHARS, RECENT_LOG_LINES } from './plugins/recent-log.js';
 import { SCREENING_QUESTIONS } from './screening.js';
-import { ADMIN_TOKEN, readyBoard, startHarness, USERS, type Harness } from './test-support/harness.js';
+import {
+  ADMIN_TOKEN,
+  enableLoungeWalkUp,
+  readyBoard,
+  startHarness,
+  USERS,
+  type Harness,
+} from './test-support/harness.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -348,18 +355,7 @@ test('staff PINs have 6 digits unless an admin opts in to 4', async (t) => {
 
 test('walk-up resume follows who started and who paused; anonymous stop reasons are fixed; no health text in the audit', async (t) => {
   const h = await startHarness(t);
-  const settings = await h.app.inject({
-    method: 'PUT',
-    url: '/api/stations/lounge-1/settings',
-    headers: { cookie: h.cookies.staff },
-    payload: {
-      walkUpEnabled: true,
-      walkUpPrograms: ['leg-relaxation'],
-      walkUpMaxPressureMmHg: 35,
-      walkUpMaxDurationMin: 15,
-    },
-  });
-  assert.equal(settings.statusCode, 200, settings.body);
+  await enableLoungeWalkUp(h);
   const post = (url: string, payload: unknown = {}, headers: Record<string, string> = {}) =>
     h.app.inject({ method: 'POST', url, payload: payload as Record<string, unknown>, headers });
   const staff = { cookie: h.cookies.staff };

@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SessionRecord } from '../store/types.js';
 import { SCREENING_QUESTIONS } from './screening.js';
-import { ADMIN_TOKEN, readyBoard, startHarness, type Harness } from './test-support/harness.js';
+import {
+  ADMIN_TOKEN,
+  enableLoungeWalkUp,
+  readyBoard,
+  startHarness,
+  type Harness,
+} from './test-support/harness.js';
 
 type Who = 'anonymous' | 'viewer' | 'staff' | 'support' | 'admin' | 'token';
 const EVERYONE: Who[] = ['anonymous', 'viewer', 'staff', 'support', 'admin', 'token'];
@@ -186,18 +192,7 @@ test('every role against every endpoint', async (t) => {
 
 test('walk-up: a preset within the station limits after the screening; pause, resume and stop without login', async (t) => {
   const h = await startHarness(t);
-  const settings = await h.app.inject({
-    method: 'PUT',
-    url: '/api/stations/lounge-1/settings',
-    headers: { cookie: h.cookies.staff },
-    payload: {
-      walkUpEnabled: true,
-      walkUpPrograms: ['leg-relaxation'],
-      walkUpMaxPressureMmHg: 35,
-      walkUpMaxDurationMin: 15,
-    },
-  });
-  assert.equal(settings.statusCode, 200, settings.body);
+  await enableLoungeWalkUp(h); // leg-relaxation, at most 35 mmHg for 15 min
   const start = (payload: Record<string, unknown>, url = '/api/stations/lounge-1/start') =>
     h.app.inject({ method: 'POST', url, payload });
 

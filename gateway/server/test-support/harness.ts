@@ -190,6 +190,22 @@ export async function startHarness(t: TestContext, options: HarnessOptions = {})
   return harness;
 }
 
+/** Staff offer leg-relaxation for walk-up use on lounge-1, at most 35 mmHg for 15 min. */
+export async function enableLoungeWalkUp(h: Harness): Promise<void> {
+  const res = await h.app.inject({
+    method: 'PUT',
+    url: '/api/stations/lounge-1/settings',
+    headers: { cookie: h.cookies.staff },
+    payload: {
+      walkUpEnabled: true,
+      walkUpPrograms: ['leg-relaxation'],
+      walkUpMaxPressureMmHg: 35,
+      walkUpMaxDurationMin: 15,
+    },
+  });
+  if (res.statusCode !== 200) throw new Error(`walk-up settings: ${res.statusCode} ${res.body}`);
+}
+
 /** Resolves with the first event `name` for which `match` holds, or rejects after `timeoutMs`. */
 export function nextEvent<T>(
   s: ClientSocket,
