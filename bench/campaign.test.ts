@@ -1,7 +1,8 @@
 /**
  * The fault campaigns in their short form (`npm run campaign -- --quick`: 5 SIGKILLs, 10 damaged
- * database files, 300 fuzzed requests, 10 simulated minutes of 4 stations), through the same
- * command as the full form, and their verdicts.
+ * database files, 300 fuzzed requests, 10 simulated minutes of 4 stations, the hostile-LAN
+ * attacks with 1,000 long-URL requests and 60 sockets), through the same command as the full
+ * form, and their verdicts.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -31,7 +32,7 @@ test('the short fault campaigns pass their verdicts', { timeout: 400_000 }, asyn
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.ok(existsSync(file), `no figures written (exit ${code}):\n${out}`);
   const r = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Counts>;
-  for (const name of ['kills', 'corrupt', 'fuzz', 'soak']) {
+  for (const name of ['kills', 'corrupt', 'fuzz', 'soak', 'hostile']) {
     assert.deepEqual(r[name]?.failures, [], `${name}: ${out}`);
   }
   assert.equal(code, 0, out);
@@ -50,4 +51,20 @@ test('the short fault campaigns pass their verdicts', { timeout: 400_000 }, asyn
   assert.equal(soak.alarms, 0, 'no false alarm');
   assert.equal(soak.inconsistentReports, 0);
   assert.ok(soak.sessions >= 4, `${soak.sessions} sessions checked`);
+  const hostile = r.hostile as Counts & {
+    floodRequests: number;
+    floodStoreGrowthBytes: number;
+    floodStoreBoundBytes: number;
+    crossSiteAccepted: number;
+    rightPinAcceptedWhileLocked: number;
+    socketsAccepted: number;
+    socketsRefusedClearly: number;
+    sockets: number;
+  };
+  assert.equal(hostile.floodRequests, 1000);
+  assert.ok(hostile.floodStoreGrowthBytes < hostile.floodStoreBoundBytes, 'the store stays bounded');
+  assert.equal(hostile.crossSiteAccepted, 0, 'no cross-site command accepted');
+  assert.equal(hostile.rightPinAcceptedWhileLocked, 0, 'guessing locks the user');
+  assert.equal(hostile.socketsAccepted + hostile.socketsRefusedClearly, hostile.sockets);
+  assert.ok(hostile.socketsAccepted <= 8, 'the per-address socket cap holds');
 });

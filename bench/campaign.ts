@@ -3,26 +3,46 @@
  *
  *   npm run campaign                       the full form (about 35 minutes on a loaded 2-core machine)
  *   npm run campaign -- --quick            the short form the test suite runs (about 2 minutes)
- *   npm run campaign -- --only kills,fuzz  some of them (kills, corrupt, fuzz, soak)
+ *   npm run campaign -- --only kills,fuzz  some of them (kills, corrupt, fuzz, soak, hostile)
  *   npm run campaign -- --json FILE        also writes the counts as JSON (after each campaign)
- *   npm run campaign -- --kills 30         overrides a count (--kills, --corrupt, --fuzz, --soak-min)
+ *   npm run campaign -- --kills 30         overrides a count (--kills, --corrupt, --fuzz, --soak-min,
+ *                                          --flood, --sockets)
  *
  * Full form: 200 SIGKILLs of the controller or the web process during running sessions; 200
  * starts on a truncated or corrupted database file; 10,000 fuzzed API requests across every
- * route and role; a one-hour accelerated soak of 8 stations. Each campaign stops by itself; the
+ * route and role; a one-hour accelerated soak of 8 stations; the hostile-LAN attacks replayed
+ * (10,000 long-URL requests, cross-site commands, PIN and token guessing, resume rights, 500
+ * Socket.IO clients from one address; lib/campaign-hostile.ts). Each campaign stops by itself; the
  * exit code is 1 when any verdict failed. docs/benchmarks.md records a full run.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { corruptCampaign } from './lib/campaign-corrupt.js';
 import { fuzzCampaign } from './lib/campaign-fuzz.js';
+import { hostileCampaign } from './lib/campaign-hostile.js';
 import { killCampaign } from './lib/campaign-kills.js';
 import { soakCampaign } from './lib/campaign-soak.js';
 import { compiledRunner } from './lib/compile.js';
 
-export const FULL = { kills: 200, corrupt: 200, fuzz: 10_000, soakMin: 60, soakStations: 8 };
-export const QUICK = { kills: 5, corrupt: 10, fuzz: 300, soakMin: 10, soakStations: 4 };
-const NAMES = ['kills', 'corrupt', 'fuzz', 'soak'] as const;
+export const FULL = {
+  kills: 200,
+  corrupt: 200,
+  fuzz: 10_000,
+  soakMin: 60,
+  soakStations: 8,
+  flood: 10_000,
+  sockets: 500,
+};
+export const QUICK = {
+  kills: 5,
+  corrupt: 10,
+  fuzz: 300,
+  soakMin: 10,
+  soakStations: 4,
+  flood: 1000,
+  sockets: 60,
+};
+const NAMES = ['kills', 'corrupt', 'fuzz', 'soak', 'hostile'] as const;
 
 const log = (m: string) => console.error(`[campaign] ${m}`);
 
@@ -38,6 +58,8 @@ async function main(): Promise<void> {
   n.corrupt = count('--corrupt') ?? n.corrupt;
   n.fuzz = count('--fuzz') ?? n.fuzz;
   n.soakMin = count('--soak-min') ?? n.soakMin;
+  n.flood = count('--flood') ?? n.flood;
+  n.sockets = count('--sockets') ?? n.sockets;
   const onlyArg = argv[argv.indexOf('--only') + 1];
   const only = argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...NAMES];
   const jsonAt = argv.indexOf('--json');
@@ -49,7 +71,7 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   const results: Record<string, { failures: string[] } & Record<string, unknown>> = {};
-  const needsProcesses = only.includes('kills') || only.includes('corrupt');
+  const needsProcesses = only.includes('kills') || only.includes('corrupt') || only.includes('hostile');
   const runner = needsProcesses ? compiledRunner() : undefined;
   const machine = {
     cpus: os.cpus().length,
@@ -82,6 +104,8 @@ async function main(): Promise<void> {
     done('corrupt', { ...(await corruptCampaign(n.corrupt, runner, log)) });
   if (only.includes('fuzz')) done('fuzz', { ...(await fuzzCampaign(n.fuzz, log)) });
   if (only.includes('soak')) done('soak', { ...(await soakCampaign(n.soakMin, n.soakStations, log)) });
+  if (only.includes('hostile') && runner)
+    done('hostile', { ...(await hostileCampaign({ flood: n.flood, sockets: n.sockets }, runner, log)) });
   process.exitCode = Object.values(results).some((r) => r.failures.length > 0) ? 1 : 0;
 }
 

@@ -13,9 +13,8 @@ import { io as ioClient } from 'socket.io-client';
 import type { SessionRecord } from '../store/types.js';
 import { ANONYMOUS_STOP_REASONS } from '../stop-reasons.js';
 import {
-  ANONYMOUS_AUDIT_BURST,
   ANONYMOUS_AUDIT_PER_ADDRESS_PER_MIN,
-  ANONYMOUS_AUDIT_PER_HOUR,
+  anonymousAuditBound,
   AUDIT_ENTRY_MAX_BYTES,
   AUDIT_MAX_CHARS,
 } from './plugins/audit.js';
@@ -88,8 +87,7 @@ test('a flood of 10,000 long-URL requests grows the store by less than its docum
   const grown = (await storeBytes(h)) - before;
   // The documented bound (docs/security.md): the anonymous budget (a burst, then a rate an hour)
   // plus one summary entry a minute, each entry capped.
-  const maxEntries =
-    ANONYMOUS_AUDIT_BURST + Math.ceil((ANONYMOUS_AUDIT_PER_HOUR * minutes) / 60) + minutes + 1;
+  const maxEntries = anonymousAuditBound(minutes);
   const entries = h.store.audit(100_000).length - auditBefore;
   t.diagnostic(`${N} requests in ${Date.now() - t0} ms: store +${grown} bytes, +${entries} audit entries`);
   assert.ok(entries <= maxEntries, `${entries} audit entries added (at most ${maxEntries})`);

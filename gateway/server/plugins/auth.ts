@@ -231,17 +231,23 @@ export const authPlugin = shared<{ now: () => number }>('presso-auth', async (ap
       auth.bearerFailed(request.ip);
       // A wrong token is nobody; it is audited (within the anonymous budget) whatever the method:
       // a command by its own entry once answered, a read here.
-      if (!READ_METHODS.has(request.method)) request.auditDetail = 'wrong bearer token';
-      else
-        app.auditLog.record({
-          atEpochMs: opts.now(),
-          who: 'anonymous',
-          role: 'anonymous',
-          what: routeWhat(request) ?? `${request.method} (no route)`,
-          from: request.ip,
-          ok: false,
-          detail: 'wrong bearer token',
-        });
+      if (!READ_METHODS.has(request.method)) {
+        request.auditDetail = 'wrong bearer token';
+        request.auditKind = 'failed-auth';
+      } else {
+        app.auditLog.record(
+          {
+            atEpochMs: opts.now(),
+            who: 'anonymous',
+            role: 'anonymous',
+            what: routeWhat(request) ?? `${request.method} (no route)`,
+            from: request.ip,
+            ok: false,
+            detail: 'wrong bearer token',
+          },
+          'failed-auth',
+        );
+      }
     }
     request.actor = auth.actorOf(request);
   });

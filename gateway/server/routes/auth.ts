@@ -67,6 +67,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const result = await auth.login(record, secret);
       if (!result.ok) {
         request.auditDetail = `failed login as "${user.slice(0, 60)}"`;
+        request.auditKind = 'failed-auth';
         if (result.lockedUntilEpochMs !== undefined) {
           request.auditDetail += ' (locked)';
           throw new HttpError(
