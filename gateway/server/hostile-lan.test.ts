@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { test } from 'node:test';
 import { io as ioClient } from 'socket.io-client';
 import type { SessionRecord } from '../store/types.js';
@@ -18,7 +19,9 @@ import {
   AUDIT_ENTRY_MAX_BYTES,
   AUDIT_MAX_CHARS,
 } from './plugins/audit.js';
+import { loadConfig } from './config.js';
 import { BEARER_FAILURES_PER_MIN, LOCKOUT_AFTER_FAILURES } from './plugins/auth.js';
+import { AllowedHosts } from './plugins/request-guard.js';
 import { RECENT_LOG_LINE_CHARS, RECENT_LOG_LINES } from './plugins/recent-log.js';
 import { SCREENING_QUESTIONS } from './screening.js';
 import {
@@ -449,4 +452,28 @@ test('live connections are capped per address and in total, with a clear refusal
   assert.match(overTotal.error ?? '', /the gateway has too many live connections \(5 at most\)/);
   assert.deepEqual(h.app.connectionGuard.connections(), { total: 5, addresses: 2 });
   assert.equal(h.app.connectionGuard.refused, 2);
+});
+
+test('the Host allow-list: defaults, the configured names, and a clear error for a bad entry', () => {
+  const config = loadConfig({ PRESSO_DATA_DIR: '/tmp/x', PRESSO_ALLOWED_HOSTS: 'presso.local, 10.9.8.7' });
+  assert.deepEqual(config.allowedHosts, ['presso.local', '10.9.8.7']);
+  const hosts = new AllowedHosts(config.allowedHosts);
+  for (const ok of [
+    'localhost:8080',
+    '127.0.0.1',
+    '[::1]:8080',
+    `${hostname()}:8080`,
+    `${hostname()}.local`,
+    'PRESSO.local.',
+    '10.9.8.7:80',
+  ]) {
+    assert.ok(hosts.has(ok), ok);
+  }
+  for (const bad of ['rebind.evil.test', 'presso.local.evil.test', '10.9.8.6', '', undefined]) {
+    assert.ok(!hosts.has(bad), String(bad));
+  }
+  assert.throws(
+    () => loadConfig({ PRESSO_DATA_DIR: '/tmp/x', PRESSO_ALLOWED_HOSTS: 'presso.local,http://x/' }),
+    /PRESSO_ALLOWED_HOSTS: "http:\/\/x\/" is not a host name or address/,
+  );
 });

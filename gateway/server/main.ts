@@ -8,7 +8,9 @@
  * affected: the controller runs on without the web process.
  *
  * Environment: PORT, HOST, PRESSO_DATA_DIR, PRESSO_ADMIN_TOKEN, PRESSO_SERVER_CONFIG,
- * PRESSO_CONTROLLER_SOCKET, PRESSO_LOGIN_ATTEMPTS_PER_MIN (see config.ts and README.md).
+ * PRESSO_CONTROLLER_SOCKET, PRESSO_LOGIN_ATTEMPTS_PER_MIN, PRESSO_MIN_PIN_DIGITS,
+ * PRESSO_ALLOWED_HOSTS, PRESSO_MAX_SOCKETS_PER_ADDRESS, PRESSO_MAX_SOCKETS (see config.ts and
+ * README.md).
  */
 import { surviveClosedOutput } from '../closed-output.js';
 import { mkdirSync } from 'node:fs';
