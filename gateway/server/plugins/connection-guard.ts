@@ -5,8 +5,9 @@
  * - Before the handshake (engine.io's allowRequest): the Host must be one the gateway answers to
  *   and an Origin, when the browser sends one, must be this host (a cross-site page may open a
  *   WebSocket; CORS does not stop it), the same rules as request-guard.ts. Transport connections
- *   that have not joined yet are capped at twice the total, so a flood of bare handshakes cannot
- *   pile up either.
+ *   in all are capped at max(1024, 8 × total): a backstop against bare handshakes piling up, set
+ *   high because its refusal can only be an HTTP 403 that a Socket.IO client reports as a bare
+ *   "websocket error"; a transport that has not joined within CONNECT_TIMEOUT_MS is closed.
  * - When a client joins (a Socket.IO middleware): at most `perAddress` connections from one
  *   address and `total` in all. A refused client gets `connect_error` with a message that says
  *   which cap it met, and its transport is closed.
@@ -17,6 +18,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Server, Socket } from 'socket.io';
 import { type AllowedHosts, crossSiteReason } from './request-guard.js';
+
+/** A transport must join (and pass the caps below) within this long, else it is closed. */
+export const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface ConnectionLimits {
   perAddress: number;
@@ -35,6 +39,7 @@ export class ConnectionGuard {
   ) {}
 
   install(io: Server): void {
+    io.connectTimeout(CONNECT_TIMEOUT_MS);
     io.engine.opts.allowRequest = (req, callback) => {
       const why = this.handshakeRefusal(req, io.engine.clientsCount);
       callback(why ?? null, why === undefined);
@@ -57,7 +62,7 @@ export class ConnectionGuard {
     if (!this.hosts.has(req.headers.host)) return 'this gateway does not answer to that host name';
     const cross = crossSiteReason(req.headers);
     if (cross !== undefined) return cross;
-    if (transports >= 2 * this.limits.total) {
+    if (transports >= Math.max(1024, 8 * this.limits.total)) {
       return `the gateway has too many live connections (${this.limits.total} at most); try again later`;
     }
     return undefined;
