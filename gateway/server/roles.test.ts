@@ -75,7 +75,7 @@ const CASES: Case[] = [
   { method: 'GET', url: '/api/sessions/no-such-session', allowed: LOGGED_IN },
   { method: 'DELETE', url: '/api/programs/no-such-program', allowed: STAFFISH },
   { method: 'DELETE', url: '/api/users/no-such-user', allowed: ['admin', 'token'] },
-  { method: 'POST', url: '/api/users/sam/unlock', allowed: ['admin', 'token'] },
+  { method: 'POST', url: '/api/users/no-such-user/unlock', allowed: ['admin', 'token'] },
   { method: 'POST', url: '/api/stations/bay-2/self-test', body: () => ({ kind: 'leak' }), allowed: SUPPORT },
   {
     method: 'POST',
