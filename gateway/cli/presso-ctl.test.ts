@@ -86,6 +86,9 @@ class FakeController extends FakeStations implements ControllerApi {
           cycle: 3,
           elapsedS: 300,
           remainingS: 754,
+          pressureMmHg: 60,
+          durationMin: 20,
+          adjustPending: false,
         },
         zones: [
           { zone: 1, pressureMmHg: 42.4, targetMmHg: 50, sensor: 'ok', inlet: false, exhaust: false },
