@@ -7,6 +7,7 @@
  * | start        | a walk-up preset within the station's limits, after the screening | no | yes |
  * | pause        | yes (pausing only lowers pressure)          | no     | yes                   |
  * | resume       | only a session a walk-up user started       | no     | yes                   |
+ * | adjust       | pressure down only; length only of a walk-up session, within its maximum | no | yes, within the session's ceiling |
  * | stop         | yes, any station (DESIGN.md: one tap from anywhere, no login)      | yes | yes |
  * | acknowledge  | no                                          | no     | yes                   |
  * | settings     | read only                                   | read   | staff, admin change   |
@@ -58,6 +59,14 @@ const AckBodySchema = Type.Object(
 
 const NoBodySchema = Type.Object({}, { additionalProperties: false });
 
+const AdjustBodySchema = Type.Object(
+  {
+    pressureMmHg: Type.Optional(PressureSchema),
+    durationMin: Type.Optional({ ...DurationSchema, description: "[min] the session's new total length" }),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
 const SettingsBodySchema = Type.Object(
   {
     walkUpEnabled: Type.Boolean(),
@@ -92,6 +101,9 @@ export function stationView(frame: StationFrame, settings: StationSettings | und
           cycle: frame.session.cycle,
           elapsedS: frame.session.elapsedS,
           remainingS: frame.session.remainingS,
+          pressureMmHg: frame.session.pressureMmHg,
+          durationMin: frame.session.durationMin,
+          adjustPending: frame.session.adjustPending,
         }
       : null,
     remainingS: frame.session?.remainingS ?? null,
@@ -296,6 +308,76 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const frame = await link.client.request('resume', { stationId: request.params.id });
       return stationView(frame, store.stationSettings(frame.id));
+    },
+  );
+
+  app.post(
+    '/api/stations/:id/adjust',
+    { schema: { tags: ['stations'], params: StationParamsSchema, body: AdjustBodySchema } },
+    async (request) => {
+      const { actor } = request;
+      const { pressureMmHg, durationMin } = request.body;
+      if (actor.role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
+      const frame = await frameOf(request.params.id);
+      const current = frame.session;
+      if (current === null || (frame.state !== 'running' && frame.state !== 'paused')) {
+        throw new HttpError(409, 'refused', `station ${frame.id} is ${frame.state}: no session to adjust`);
+      }
+      const walkUp = actor.role === 'anonymous';
+      if (walkUp) {
+        // Softer only lowers pressure, as pausing does, so any visitor may; everything else is staff's.
+        if (pressureMmHg !== undefined && pressureMmHg > current.pressureMmHg) {
+          throw new HttpError(
+            403,
+            'forbidden',
+            `body.pressureMmHg: a walk-up user may only make it softer (now ${current.pressureMmHg} mmHg); ask staff for more`,
+            'body.pressureMmHg',
+          );
+        }
+        if (durationMin !== undefined) {
+          const settings = store.stationSettings(frame.id);
+          const rec = await store.session(current.id);
+          if (rec?.client !== 'walk-up' || !settings?.walkUpEnabled) {
+            throw new HttpError(
+              403,
+              'forbidden',
+              'body.durationMin: only staff may change the length of a session that staff started',
+              'body.durationMin',
+            );
+          }
+          if (durationMin > settings.walkUpMaxDurationMin) {
+            throw new HttpError(
+              403,
+              'forbidden',
+              `body.durationMin: at most ${settings.walkUpMaxDurationMin} min for walk-up use`,
+              'body.durationMin',
+            );
+          }
+        }
+      }
+      const by = walkUp ? 'walk-up' : actor.who;
+      const next = await link.client.request('adjust', {
+        stationId: frame.id,
+        ...(pressureMmHg !== undefined ? { pressureMmHg } : {}),
+        ...(durationMin !== undefined ? { durationMin } : {}),
+        by,
+      });
+      const change = [
+        pressureMmHg !== undefined ? `pressure ${current.pressureMmHg} → ${pressureMmHg} mmHg` : '',
+        durationMin !== undefined ? `length ${current.durationMin} → ${durationMin} min` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      request.auditDetail = `session ${current.id}: ${change}`;
+      await link.recordAdjustment(current.id, {
+        atEpochMs: Date.now(),
+        by,
+        ...(pressureMmHg !== undefined
+          ? { pressureMmHg: { from: current.pressureMmHg, to: pressureMmHg } }
+          : {}),
+        ...(durationMin !== undefined ? { durationMin: { from: current.durationMin, to: durationMin } } : {}),
+      });
+      return stationView(next, store.stationSettings(next.id));
     },
   );
 
