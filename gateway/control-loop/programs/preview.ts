@@ -28,6 +28,8 @@ export interface ProgramPreview {
   cycles: number;
   /** Length of the first cycle in seconds, with the assumed fill time. */
   cycleS: number | null;
+  /** The fill time assumed for every zone (s). */
+  assumedFillS: number;
 }
 
 /** Plans `program` for a `zoneCount`-zone garment and traces the first `cycles` cycles. */
@@ -38,7 +40,7 @@ export function previewProgram(
   cycles = 2,
 ): ProgramPreview {
   const plan = targetsFor(program, zoneCount, options);
-  const out: ProgramPreview = { plan, tS: [], zones: plan.zones.map(() => []), cycles: 0, cycleS: null };
+  const out: ProgramPreview = { plan, tS: [], zones: plan.zones.map(() => []), cycles: 0, cycleS: null, assumedFillS: ASSUMED_FILL_S };
   if (plan.zones.every((z) => z.skipped)) return out;
   const runner = new ProgramRunner(program, zoneCount, plan.zones, 0);
   const fillSince = new Map<number, number>();

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { PROGRAM_BOUNDS } from '../../control-loop/programs/bounds.js';
 import { LIMITS } from '../../limits.js';
 import type { StartArgs, StationFrame } from '../../protocol.js';
 import type { SessionRecord, StationSettings } from '../../store/types.js';
@@ -122,6 +123,37 @@ export function stationView(frame: StationFrame, settings: StationSettings | und
 }
 
 const STAFF_ROLES = ['staff', 'support', 'admin'] as const;
+
+/** A station nobody has set up: walk-up off, nothing offered. */
+function defaultSettings(stationId: string): StationSettings {
+  return {
+    stationId,
+    walkUpEnabled: false,
+    walkUpPrograms: [],
+    walkUpMaxPressureMmHg: PROGRAM_BOUNDS.pressureMmHg.min,
+    walkUpMaxDurationMin: Math.min(20, LIMITS.sessionMaxMin.default),
+  };
+}
+
+/**
+ * What each setting may be on this station: the station ceiling up to the board's, the walk-up
+ * maximum up to that ceiling less the regulation headroom (the controller keeps targets that far
+ * below a ceiling), the walk-up length up to the session maximum.
+ */
+export function settingRanges(
+  frame: StationFrame,
+  settings: Pick<StationSettings, 'ceilingMmHg'> | undefined,
+) {
+  const ceiling = Math.min(frame.ceilingMmHg, settings?.ceilingMmHg ?? Infinity);
+  return {
+    ceilingMmHg: { min: LIMITS.stationCeilingMmHg.min, max: frame.ceilingMmHg },
+    walkUpMaxPressureMmHg: {
+      min: PROGRAM_BOUNDS.pressureMmHg.min,
+      max: Math.max(PROGRAM_BOUNDS.pressureMmHg.min, ceiling - LIMITS.regulationHeadroomMmHg.default),
+    },
+    walkUpMaxDurationMin: { min: LIMITS.sessionMaxMin.min, max: LIMITS.sessionMaxMin.default },
+  };
+}
 
 export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, link } = app;
@@ -419,6 +451,16 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  app.get(
+    '/api/stations/:id/settings',
+    { schema: { tags: ['stations'], params: StationParamsSchema } },
+    async (request) => {
+      const frame = await frameOf(request.params.id);
+      const ranges = settingRanges(frame, store.stationSettings(frame.id));
+      return { settings: store.stationSettings(frame.id) ?? defaultSettings(frame.id), ranges };
+    },
+  );
+
   app.put(
     '/api/stations/:id/settings',
     {
@@ -435,6 +477,20 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
             'bad-request',
             `body.walkUpPrograms[${i}]: no program "${id}"`,
             `body.walkUpPrograms[${i}]`,
+          );
+        }
+      }
+      // The board's ceiling bounds the station's, and the station's bounds the walk-up maximum.
+      const ranges = settingRanges(frame, request.body);
+      for (const key of ['ceilingMmHg', 'walkUpMaxPressureMmHg'] as const) {
+        const v = request.body[key];
+        const r = ranges[key];
+        if (v !== undefined && v > r.max) {
+          throw new HttpError(
+            400,
+            'bad-request',
+            `body.${key}: at most ${r.max} mmHg on station ${frame.id} (${key === 'ceilingMmHg' ? "the board's ceiling" : 'the station ceiling less the regulation headroom'})`,
+            `body.${key}`,
           );
         }
       }
