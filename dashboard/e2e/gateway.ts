@@ -107,8 +107,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /** Create the test users (default); false leaves the database empty, as on a first start. */
+  users?: boolean;
+}
+
 /** The caller registers `close()` (t.after, or a module-level after hook). */
-export async function startGateway(): Promise<Gateway> {
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   ensureDashboardBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'presso-dash-'));
   const controller = spawnController(dataDir, slowTickBoard(dataDir));
@@ -187,7 +192,7 @@ export async function startGateway(): Promise<Gateway> {
   };
 
   try {
-    await prepare(gw);
+    await prepare(gw, options.users ?? true);
   } catch (e) {
     const output = web.output().slice(-3000);
     await close();
@@ -198,8 +203,8 @@ export async function startGateway(): Promise<Gateway> {
   return gw;
 }
 
-async function prepare(gw: Gateway): Promise<void> {
-  for (const [role, u] of Object.entries(USERS)) {
+async function prepare(gw: Gateway, users: boolean): Promise<void> {
+  for (const [role, u] of users ? Object.entries(USERS) : []) {
     await gw.admin('POST', '/api/users', { id: u.id, name: u.id.toUpperCase(), role, secret: u.secret });
   }
   await readyBoard(gw);
