@@ -42,6 +42,20 @@ async function zone1Follows(scope: Locator, mmHg: number, timeoutMs = 120_000): 
   assert.fail(`zone 1 target stayed ${last}, expected ${mmHg}`);
 }
 
+/**
+ * The rows' texts once every row satisfies `ok` (the list from before a filter may still be on
+ * screen for a moment); fails with what was shown if that does not happen within 10 s.
+ */
+async function settledRows(rows: Locator, ok: (text: string) => boolean): Promise<string[]> {
+  let texts: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    texts = await rows.evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+    if (texts.length > 0 && texts.every(ok)) return texts;
+    await rows.page().waitForTimeout(200);
+  }
+  assert.fail(`rows did not settle:\n${texts.join('\n')}`);
+}
+
 async function nav(page: Page, name: string): Promise<void> {
   await page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
 }
@@ -144,6 +158,7 @@ test(
     await tile.locator('[data-testid=setpoint][data-mmhg="55"]').waitFor({ timeout: 5000 });
     await zone1Follows(tile, 55);
     await board.screenshot({ path: join(SCREENSHOTS, 'board-adjust.png') });
+    await tile.getByRole('button', { name: 'Stop Bay 1' }).click();
   },
 );
 
@@ -202,8 +217,8 @@ test(
     await filters.getByRole('button', { name: 'Filter' }).click();
     const rows = admin.getByTestId('sessions-table').locator('tbody tr');
     await rows.first().waitFor();
-    for (const r of await rows.all()) assert.match(await r.innerText(), /bay-1/);
-    assert.equal(await rows.count(), 1);
+    const shown = await settledRows(rows, (x) => x.includes('bay-1'));
+    assert.equal(shown.length, 1, shown.join('\n'));
 
     const download = admin.waitForEvent('download');
     await filters.getByTestId('csv').click();
@@ -232,8 +247,15 @@ test('audit: filtered by action', { skip: skip ?? false }, async () => {
   await admin.locator('input[name=action]').fill('adjust');
   await admin.getByRole('button', { name: 'Filter' }).click();
   const rows = admin.getByTestId('audit-table').locator('tbody tr');
-  await admin.getByTestId('audit-table').getByText('/api/stations/bay-1/adjust').waitFor();
-  for (const r of await rows.all()) assert.match(await r.innerText(), /adjust/);
-  assert.ok((await rows.count()) >= 2, 'the board and the walk-up adjustments');
+  await admin.getByTestId('audit-table').getByText('/api/stations/bay-2/adjust').waitFor();
+  const texts = await settledRows(rows, (x) => x.includes('adjust'));
+  assert.ok(
+    texts.some((x) => x.includes('/api/stations/bay-1/adjust')),
+    'the board adjustment',
+  );
+  assert.ok(
+    texts.some((x) => x.includes('walk-up') || x.includes('anonymous')),
+    'the walk-up one',
+  );
   await admin.screenshot({ path: join(SCREENSHOTS, 'admin-audit.png') });
 });

@@ -225,7 +225,7 @@ function Editor({
       {editing.builtIn && editable && <p class="muted">{t('programs.builtInNote')}</p>}
       {editing.version !== undefined && <p class="muted">{t('programs.oldVersion')}</p>}
       <div class="editor-grid">
-        <form class="admin-form" onSubmit={save}>
+        <form class="admin-form" noValidate onSubmit={save}>
           <ProgramForm
             draft={draft}
             onChange={setDraft}

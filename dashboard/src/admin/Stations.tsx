@@ -103,7 +103,7 @@ function StationCard({
   const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
   return (
     <section class="card" data-station-settings={station.id}>
-      <form class="admin-form" onSubmit={save}>
+      <form class="admin-form" noValidate onSubmit={save}>
         <h2>
           {station.name} <small class="muted">{station.id}</small>
         </h2>

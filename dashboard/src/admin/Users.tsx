@@ -131,7 +131,7 @@ function NewUserForm({ onCreated }: { onCreated: (id: string) => void }) {
   };
   const pin = role === 'staff';
   return (
-    <form class="admin-form" onSubmit={submit} data-testid="new-user">
+    <form class="admin-form" noValidate onSubmit={submit} data-testid="new-user">
       <h2>{t('users.new')}</h2>
       <label class="field">
         <span>{t('users.id')}</span>
@@ -191,6 +191,7 @@ function ResetForm({ user, onDone }: { user: UserView; onDone: () => void }) {
   return (
     <form
       class="admin-form inset"
+      noValidate
       data-testid="reset-form"
       onSubmit={(e) => {
         e.preventDefault();

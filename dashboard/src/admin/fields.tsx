@@ -1,6 +1,8 @@
 /**
  * Server errors shown where they belong: the API names the input at fault (`body.secret`,
- * `program.holdS`), and each form field shows the messages for its own name.
+ * `program.holdS`), and each form field shows the messages for its own name. The admin forms are
+ * `noValidate`: the browser's own check of min/max would block the submit with a bubble in the
+ * browser's language instead of the server's rule beside the field.
  */
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
