@@ -131,6 +131,7 @@ test(
     await editor.locator('input[name=restS]').fill('0');
     await editor.getByTestId('preview-ok').waitFor();
     await editor.getByTestId('preview-chart').locator('canvas').waitFor();
+    await editor.evaluate((e) => e.scrollIntoView());
     await admin.screenshot({ path: join(SCREENSHOTS, 'admin-programs.png') });
     await editor.getByRole('button', { name: 'Create program' }).click();
     await admin.getByText('Saved Quick legs, version 1.').waitFor();

@@ -191,8 +191,9 @@ function SessionDetail({ id }: { id: string }) {
       report.zones.find((z) => z.zone === zone && z.cycle === cycle);
     const series: LineSeries[] = zones.flatMap((zone) => [
       {
+        // A zone the cycle never reached (the session ended first) has no set pressure that cycle.
         label: t('history.setZone', { n: zone }),
-        values: cycles.map((c) => at(zone, c)?.setMmHg ?? null),
+        values: cycles.map((c) => at(zone, c)?.setMmHg || null),
         colour: zoneColour(zone),
         dash: [6, 4],
         width: 1,
@@ -228,6 +229,7 @@ function SessionDetail({ id }: { id: string }) {
               yLabel={t('unit.mmHg')}
               yMax={chart.top + 10}
               testId="session-chart"
+              integerX
             />
           ) : (
             <p class="muted">{t('history.noReport')}</p>

@@ -25,7 +25,7 @@ export interface LineSeries {
   colour: string;
   dash?: number[];
   width?: number;
-  /** Draw as points only (a per-cycle measurement). */
+  /** Draw as points only (one value per cycle, not a course between them). */
   points?: boolean;
 }
 
@@ -37,6 +37,7 @@ export function LineChart({
   yMax,
   testId,
   height = 280,
+  integerX = false,
 }: {
   x: number[];
   series: LineSeries[];
@@ -45,6 +46,8 @@ export function LineChart({
   yMax: number;
   testId: string;
   height?: number;
+  /** The x values are counts (cycles): ticks on whole numbers only. */
+  integerX?: boolean;
 }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -55,7 +58,12 @@ export function LineChart({
         width: Math.max(320, el.clientWidth),
         height,
         scales: { x: { time: false }, y: { range: [0, yMax] } },
-        axes: [{ label: xLabel }, { label: yLabel }],
+        axes: [
+          { label: xLabel, ...(integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
+          { label: yLabel },
+        ],
+        // Labels only: a static chart has no cursor value worth a row of dashes.
+        legend: { live: false },
         series: [
           {},
           ...series.map((s) => ({

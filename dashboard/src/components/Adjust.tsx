@@ -14,7 +14,23 @@ import { t } from '../i18n/index.js';
 export const ADJUST_STEP_MMHG = 5;
 const FLOOR_MMHG = PROGRAM_BOUNDS.pressureMmHg.min;
 
-export function AdjustControls({
+const adjustable = (frame: StationFrame) =>
+  frame.session !== null && (frame.state === 'running' || frame.state === 'paused');
+
+/** The session's set pressure now, and whether the zones have yet to take it on. */
+export function Setpoint({ frame }: { frame: StationFrame }) {
+  const s = frame.session;
+  if (s === null || !adjustable(frame)) return null;
+  return (
+    <div class="adjust-setpoint" data-testid="setpoint" data-mmhg={s.pressureMmHg}>
+      {t('adjust.setpoint', { p: s.pressureMmHg })}
+      {s.adjustPending && <em> — {t('adjust.pending')}</em>}
+    </div>
+  );
+}
+
+/** The softer (and for staff, stronger) buttons; a refusal is shown below them. */
+export function AdjustButtons({
   frame,
   stronger,
   large = false,
@@ -28,7 +44,7 @@ export function AdjustControls({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const s = frame.session;
-  if (s === null || (frame.state !== 'running' && frame.state !== 'paused')) return null;
+  if (s === null || !adjustable(frame)) return null;
   const setpoint = s.pressureMmHg;
   const softer = Math.max(FLOOR_MMHG, setpoint - ADJUST_STEP_MMHG);
   const harder = setpoint + ADJUST_STEP_MMHG;
@@ -45,13 +61,9 @@ export function AdjustControls({
   };
   const size = large ? 'btn-large' : '';
   return (
-    <div class="adjust" data-testid="adjust">
-      <div class="adjust-setpoint" data-testid="setpoint" data-mmhg={setpoint}>
-        {t('adjust.setpoint', { p: setpoint })}
-        {s.adjustPending && <em> — {t('adjust.pending')}</em>}
-      </div>
+    <>
       {confirm === null ? (
-        <div class="adjust-buttons">
+        <>
           <button
             class={`btn btn-secondary ${size}`}
             disabled={busy || setpoint <= FLOOR_MMHG}
@@ -70,22 +82,22 @@ export function AdjustControls({
               {t('adjust.stronger')}
             </button>
           )}
-        </div>
+        </>
       ) : (
-        <div class="adjust-buttons">
-          <button class="btn btn-go" onClick={() => send(confirm)}>
+        <>
+          <button class={`btn btn-go ${size}`} onClick={() => send(confirm)}>
             {t('adjust.strongerLabel', { p: confirm })}
           </button>
-          <button class="btn btn-secondary" onClick={() => setConfirm(null)}>
+          <button class={`btn btn-secondary ${size}`} onClick={() => setConfirm(null)}>
             {t('start.cancel')}
           </button>
-        </div>
+        </>
       )}
       {error && (
-        <p class="form-error" role="alert">
+        <p class="form-error adjust-error" role="alert">
           {error}
         </p>
       )}
-    </div>
+    </>
   );
 }
