@@ -40,7 +40,14 @@ export function previewProgram(
   cycles = 2,
 ): ProgramPreview {
   const plan = targetsFor(program, zoneCount, options);
-  const out: ProgramPreview = { plan, tS: [], zones: plan.zones.map(() => []), cycles: 0, cycleS: null, assumedFillS: ASSUMED_FILL_S };
+  const out: ProgramPreview = {
+    plan,
+    tS: [],
+    zones: plan.zones.map(() => []),
+    cycles: 0,
+    cycleS: null,
+    assumedFillS: ASSUMED_FILL_S,
+  };
   if (plan.zones.every((z) => z.skipped)) return out;
   const runner = new ProgramRunner(program, zoneCount, plan.zones, 0);
   const fillSince = new Map<number, number>();
