@@ -4,7 +4,7 @@
  * made on the Users page and the board unlocked with that PIN; a preset copied, its pressure
  * changed with the preview following, saved, started on a station from the board and made
  * stronger there; walk-up use enabled on a station, started from its walk-up page and made softer
- * there; history filtered with its CSV; the audit filtered. Saves a screenshot of each admin page.
+ * there; history filtered with its CSV; the audit filtered, and the pages in German. Saves a screenshot of each admin page.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -259,4 +259,11 @@ test('audit: filtered by action', { skip: skip ?? false }, async () => {
     'the walk-up one',
   );
   await admin.screenshot({ path: join(SCREENSHOTS, 'admin-audit.png') });
+
+  // The same pages in German.
+  await admin.getByRole('combobox', { name: 'Language' }).selectOption('de');
+  await admin.getByRole('navigation').getByRole('link', { name: 'Protokoll', exact: true }).waitFor();
+  await admin.getByTestId('audit-table').getByRole('columnheader', { name: 'Wann' }).waitFor();
+  await nav(admin, 'Programme');
+  await admin.locator('[data-program="leg-circulation"]').getByText('eingebaut').waitFor();
 });
