@@ -8,7 +8,6 @@
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
-  readFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -24,6 +23,7 @@ import { PACKAGE_ROOT } from '../../gateway/paths.js';
 import {
   ADMIN_TOKEN,
   USERS,
+  slowTickBoard,
   spawnController,
   type Controller,
 } from '../../gateway/server/test-support/harness.js';
@@ -71,23 +71,6 @@ export function browserMissing(): string | null {
   return existsSync(CHROMIUM)
     ? null
     : `no Chromium at ${CHROMIUM} (bash scripts/install-test-deps.sh installs it)`;
-}
-
-/**
- * The default simulator board at its lowest allowed tick rate (20 Hz, gateway/limits.ts). The
- * loop-stall rule vents the board when a tick is 5 periods late: 50 ms at 100 Hz, which this
- * 2-core machine misses whenever Chromium and other test runs load it, 250 ms at 20 Hz. These tests
- * are about the dashboard; the controller's timing has its own tests.
- */
-function slowTickBoard(dataDir: string): string {
-  const board = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'config', 'simulator.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  board.loopRateHz = 20;
-  const path = join(dataDir, 'board.json');
-  writeFileSync(path, JSON.stringify(board, null, 2));
-  return path;
 }
 
 export interface Gateway {

@@ -72,7 +72,7 @@ async function refused(
 }
 
 test('adjust: roles, limits, refusals that change nothing, audit and the session record', async (t) => {
-  const h = await startHarness(t);
+  const h = await startHarness(t, { slowTick: true });
   // Idle station: nothing to adjust.
   await refused(h, 'staff', 'bay-1', { pressureMmHg: 40 }, 409, /bay-1 is idle: no session to adjust/);
 
@@ -159,7 +159,7 @@ test('adjust: roles, limits, refusals that change nothing, audit and the session
 });
 
 test('adjust: a walk-up user on a walk-up session: softer only, never longer than the walk-up maximum', async (t) => {
-  const h = await startHarness(t);
+  const h = await startHarness(t, { slowTick: true });
   const settings = await call(h, 'staff', 'PUT', '/api/stations/bay-2/settings', {
     walkUpEnabled: true,
     walkUpPrograms: ['leg-relaxation'],

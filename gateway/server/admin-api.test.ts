@@ -128,10 +128,15 @@ test('program preview: the controller planning code on the station, with refusal
     JSON.stringify(problems),
   );
   assert.equal(bad.body.preview, null);
+  // Read-only: a viewer may look too; nobody logged in may not.
   assert.equal(
     (await call(h, h.cookies.viewer, 'POST', '/api/programs/preview', { stationId: 'bay-1', program }))
       .status,
-    403,
+    200,
+  );
+  assert.equal(
+    (await call(h, null, 'POST', '/api/programs/preview', { stationId: 'bay-1', program })).status,
+    401,
   );
   assert.equal((await preview({ program, stationId: 'bay-9' })).status, 404);
 });

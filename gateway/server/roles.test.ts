@@ -65,7 +65,7 @@ const CASES: Case[] = [
     method: 'POST',
     url: '/api/programs/preview',
     body: () => ({ stationId: 'bay-2', program: copyOf('leg-circulation') }),
-    allowed: STAFFISH,
+    allowed: LOGGED_IN,
   },
   {
     method: 'PATCH',

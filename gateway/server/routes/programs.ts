@@ -71,7 +71,11 @@ export const programRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // station's garment and ceilings, so the refusal shown is the one a start would get.
   app.post(
     '/api/programs/preview',
-    { schema: { tags: ['programs'], body: PreviewBodySchema }, preHandler: requireRole(...EDITORS) },
+    // Read-only (it changes nothing), so a viewer may see what a program would do as well.
+    {
+      schema: { tags: ['programs'], body: PreviewBodySchema },
+      preHandler: requireRole('viewer', ...EDITORS),
+    },
     async (request) => {
       const { stationId, pressureMmHg, cycles } = request.body;
       const raw = request.body.program;
