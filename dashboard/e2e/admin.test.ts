@@ -182,6 +182,12 @@ test(
     await card.locator('input[name=walkUpMaxDurationMin]').fill('20');
     await card.getByRole('button', { name: 'Save' }).click();
     await card.getByText('Saved.').waitFor();
+    // The station's QR sheet, for its walk-up page.
+    await card.getByRole('button', { name: 'QR sheet' }).click();
+    const sheet = admin.getByRole('dialog');
+    await sheet.getByText(/\/station\/bay-2/).waitFor();
+    assert.equal(await sheet.locator('img').count(), 1, 'one QR code, for this station');
+    await sheet.getByRole('button', { name: 'Close' }).click();
     await admin.screenshot({ path: join(SCREENSHOTS, 'admin-stations.png'), fullPage: true });
 
     const visitor = await gw.page('/station/bay-2');
