@@ -50,6 +50,12 @@ export interface StationFrame {
     cycle: number;
     elapsedS: number;
     remainingS: number;
+    /** The session's base (most distal) set pressure now, after any adjustment (mmHg). */
+    pressureMmHg: number;
+    /** The session's total length now, after any adjustment (min). */
+    durationMin: number;
+    /** An adjusted pressure that the zones take on from the next cycle (false once they have). */
+    adjustPending: boolean;
   } | null;
   zones: ZoneFrame[];
   pumpDuty: number;
@@ -117,6 +123,29 @@ export interface SessionReport {
   /** Therapy time delivered (paused time excluded), ms. */
   deliveredMs: number;
   zones: ZoneCycleReport[];
+  /** Softer/stronger and longer/shorter during the session, oldest first (absent when none). */
+  adjustments?: SessionAdjustment[];
+}
+
+/** One accepted `adjust` of a running or paused session. */
+export interface SessionAdjustment {
+  atEpochMs: number;
+  /** Who asked (the web process passes the user id, "walk-up" or "token"). */
+  by: string;
+  pressureMmHg?: { from: number; to: number };
+  durationMin?: { from: number; to: number };
+}
+
+/**
+ * A new setpoint for a running or paused session: a base pressure (every zone's target follows the
+ * program's shape, under the session's ceiling, from the next cycle) and/or a new total length.
+ */
+export interface AdjustArgs {
+  stationId: string;
+  pressureMmHg?: number;
+  durationMin?: number;
+  /** Recorded in the report's adjustments. */
+  by?: string;
 }
 
 export interface StartArgs {
@@ -181,6 +210,7 @@ export interface Commands {
   start: [StartArgs, StationFrame];
   pause: [{ stationId: string }, StationFrame];
   resume: [{ stationId: string }, StationFrame];
+  adjust: [AdjustArgs, StationFrame];
   stop: [{ stationId?: string; reason?: string }, StationFrame[]];
   acknowledge: [{ stationId?: string; alarmId?: string }, AlarmInfo[]];
   alarms: [Record<string, never>, AlarmInfo[]];

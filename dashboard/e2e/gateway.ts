@@ -8,7 +8,6 @@
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
-  readFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -24,6 +23,7 @@ import { PACKAGE_ROOT } from '../../gateway/paths.js';
 import {
   ADMIN_TOKEN,
   USERS,
+  slowTickBoard,
   spawnController,
   type Controller,
 } from '../../gateway/server/test-support/harness.js';
@@ -73,23 +73,6 @@ export function browserMissing(): string | null {
     : `no Chromium at ${CHROMIUM} (bash scripts/install-test-deps.sh installs it)`;
 }
 
-/**
- * The default simulator board at its lowest allowed tick rate (20 Hz, gateway/limits.ts). The
- * loop-stall rule vents the board when a tick is 5 periods late: 50 ms at 100 Hz, which this
- * 2-core machine misses whenever Chromium and other test runs load it, 250 ms at 20 Hz. These tests
- * are about the dashboard; the controller's timing has its own tests.
- */
-function slowTickBoard(dataDir: string): string {
-  const board = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'config', 'simulator.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  board.loopRateHz = 20;
-  const path = join(dataDir, 'board.json');
-  writeFileSync(path, JSON.stringify(board, null, 2));
-  return path;
-}
-
 export interface Gateway {
   base: string;
   web: WebProcess;
@@ -107,8 +90,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /** Create the test users (default); false leaves the database empty, as on a first start. */
+  users?: boolean;
+}
+
 /** The caller registers `close()` (t.after, or a module-level after hook). */
-export async function startGateway(): Promise<Gateway> {
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   ensureDashboardBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'presso-dash-'));
   const controller = spawnController(dataDir, slowTickBoard(dataDir));
@@ -189,7 +177,7 @@ export async function startGateway(): Promise<Gateway> {
   };
 
   try {
-    await prepare(gw);
+    await prepare(gw, options.users ?? true);
   } catch (e) {
     const output = web.output().slice(-3000);
     await close();
@@ -200,8 +188,8 @@ export async function startGateway(): Promise<Gateway> {
   return gw;
 }
 
-async function prepare(gw: Gateway): Promise<void> {
-  for (const [role, u] of Object.entries(USERS)) {
+async function prepare(gw: Gateway, users: boolean): Promise<void> {
+  for (const [role, u] of users ? Object.entries(USERS) : []) {
     await gw.admin('POST', '/api/users', { id: u.id, name: u.id.toUpperCase(), role, secret: u.secret });
   }
   await readyBoard(gw);

@@ -19,6 +19,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The input at fault as the server names it (`body.secret`), for showing the error beside it. */
+    readonly field?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -26,18 +28,18 @@ export class ApiError extends Error {
 }
 
 export async function api<T>(
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<T> {
-  // The server takes a command only as JSON (its cross-site defence, request-guard.ts): one
-  // with nothing to add is sent as {}.
-  const sent = method === 'GET' ? undefined : (body ?? {});
+  // Every request that changes something goes as JSON, an empty one as {}: the server may insist
+  // on the JSON content type for those (it is what a cross-site form cannot send).
+  const changes = method !== 'GET';
   const res = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: sent === undefined ? {} : { 'content-type': 'application/json' },
-    ...(sent === undefined ? {} : { body: JSON.stringify(sent) }),
+    headers: changes ? { 'content-type': 'application/json' } : {},
+    ...(changes ? { body: JSON.stringify(body ?? {}) } : {}),
   });
   const text = await res.text();
   let data: unknown;
@@ -47,8 +49,8 @@ export async function api<T>(
     data = { message: text };
   }
   if (!res.ok) {
-    const e = (data ?? {}) as { error?: string; message?: string };
-    throw new ApiError(res.status, e.error ?? 'error', e.message ?? res.statusText);
+    const e = (data ?? {}) as { error?: string; message?: string; field?: string };
+    throw new ApiError(res.status, e.error ?? 'error', e.message ?? res.statusText, e.field);
   }
   return data as T;
 }

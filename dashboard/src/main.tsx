@@ -1,9 +1,10 @@
 /**
  * The dashboard: three surfaces, chosen by path (the web process answers index.html for each):
- * `/` staff board, `/station/:id` walk-up page, `/support` remote support.
+ * `/` staff board, `/station/:id` walk-up page, `/support` remote support, `/admin` the admin pages.
  */
 import { render } from 'preact';
 import { useState } from 'preact/hooks';
+import { Admin } from './admin/Admin.js';
 import { StaffBoard } from './staff/StaffBoard.js';
 import { Support } from './support/Support.js';
 import { WalkUp } from './walkup/WalkUp.js';
@@ -18,6 +19,8 @@ function App() {
   if (station?.[1] !== undefined) {
     return <WalkUp key={langNonce} stationId={decodeURIComponent(station[1])} onLangChange={onLangChange} />;
   }
+  if (path === '/admin' || path.startsWith('/admin/'))
+    return <Admin key={langNonce} onLangChange={onLangChange} />;
   if (path.startsWith('/support')) return <Support key={langNonce} onLangChange={onLangChange} />;
   return <StaffBoard key={langNonce} onLangChange={onLangChange} />;
 }

@@ -86,6 +86,9 @@ class FakeController extends FakeStations implements ControllerApi {
           cycle: 3,
           elapsedS: 300,
           remainingS: 754,
+          pressureMmHg: 60,
+          durationMin: 20,
+          adjustPending: false,
         },
         zones: [
           { zone: 1, pressureMmHg: 42.4, targetMmHg: 50, sensor: 'ok', inlet: false, exhaust: false },
@@ -115,6 +118,19 @@ class FakeController extends FakeStations implements ControllerApi {
         if (s.state !== 'idle')
           throw new CommandError('refused', `station ${s.id} is ${s.state}; stop it first`);
         return { ...s, state: 'running' };
+      }
+      case 'adjust': {
+        const s = this.station(args.stationId);
+        if (s.session === null)
+          throw new CommandError('refused', `station ${s.id} is ${s.state}: no session to adjust`);
+        return {
+          ...s,
+          session: {
+            ...s.session,
+            pressureMmHg: args.pressureMmHg ?? s.session.pressureMmHg,
+            adjustPending: true,
+          },
+        };
       }
       case 'stop': {
         const ids =
@@ -286,6 +302,20 @@ describe('presso-ctl', { timeout: 60_000 }, () => {
     assert.equal(missing.stderr, 'presso-ctl: stop failed (not-found): no station "st-7"\n');
   });
 
+  test('adjust sends the new pressure to the running session; an idle station refuses', async (t) => {
+    const { fake, socketPath } = await fixture(t);
+    const ok = await cli(t, ['--socket', socketPath, 'adjust', 'st-1', '--pressure', '50']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^adjusted st-1: 50 mmHg, 20 min \(the zones follow from the next cycle\)\n/);
+    assert.deepEqual(fake.received.at(-1), {
+      cmd: 'adjust',
+      args: { stationId: 'st-1', pressureMmHg: 50, by: 'presso-ctl' },
+    });
+    const refused = await cli(t, ['--socket', socketPath, 'adjust', 'st-2', '--duration', '30']);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, 'presso-ctl: adjust refused: station st-2 is idle: no session to adjust\n');
+  });
+
   test('alarms, ack and counters print their tables', async (t) => {
     const { socketPath } = await fixture(t);
     const alarms = await cli(t, ['--socket', socketPath, 'alarms']);
@@ -370,7 +400,8 @@ describe('presso-ctl', { timeout: 60_000 }, () => {
       ],
       [['start', 'st-1', 'leg-warm-up-wave', '--pressure', 'lots'], /--pressure must be a positive number/],
       [['status', 'extra'], /usage: presso-ctl status/],
-      [['status', '--pressure', '40'], /--pressure and --duration apply to "start" only/],
+      [['status', '--pressure', '40'], /--pressure and --duration apply to "start" and "adjust" only/],
+      [['adjust', 'st-1'], /adjust: give --pressure MMHG and\/or --duration MIN/],
       [['watch', '--count', '1.5'], /--count must be a positive integer/],
       [['self-test', 'st-1', 'smoke'], /self-test kind must be one of valve-click, sensor-zero, leak/],
       [['--verbose', 'status'], /Unknown option '--verbose'/],

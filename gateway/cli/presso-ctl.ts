@@ -41,6 +41,9 @@ Commands:
   watch [station] [--count N]             a line per change, until Ctrl-C or N lines
   start <station> <programId> [--pressure MMHG] [--duration MIN]
                                           start a built-in program
+  adjust <station> [--pressure MMHG] [--duration MIN]
+                                          a running session's new pressure (from the next
+                                          cycle) and/or total length, under its ceiling
   stop [station]                          stop (vent) one station, or every station
   alarms                                  active and latched alarms
   ack [station]                           acknowledge latched alarms
@@ -217,8 +220,12 @@ function parse(argv: string[]): Invocation | 'help' {
   if (values.help) return 'help';
   const [command, ...rest] = positionals;
   if (command === undefined) throw new UsageError('no command given');
-  if ((values.pressure !== undefined || values.duration !== undefined) && command !== 'start') {
-    throw new UsageError('--pressure and --duration apply to "start" only');
+  if (
+    (values.pressure !== undefined || values.duration !== undefined) &&
+    command !== 'start' &&
+    command !== 'adjust'
+  ) {
+    throw new UsageError('--pressure and --duration apply to "start" and "adjust" only');
   }
   if (values.count !== undefined && command !== 'watch') {
     throw new UsageError('--count applies to "watch" only');
@@ -337,6 +344,29 @@ async function watch(client: ControllerClient, inv: Invocation): Promise<number>
   });
 }
 
+function checkAdjust(inv: Invocation): void {
+  if (inv.pressure === undefined && inv.duration === undefined) {
+    throw new UsageError('adjust: give --pressure MMHG and/or --duration MIN');
+  }
+}
+
+async function adjust(client: ControllerClient, inv: Invocation): Promise<number> {
+  const stationId = inv.positionals[0] ?? '';
+  const frame = await client.request('adjust', {
+    stationId,
+    ...(inv.pressure === undefined ? {} : { pressureMmHg: inv.pressure }),
+    ...(inv.duration === undefined ? {} : { durationMin: inv.duration }),
+    by: 'presso-ctl',
+  });
+  const s = frame.session;
+  io.out(
+    `adjusted ${stationId}: ${s?.pressureMmHg ?? '?'} mmHg, ${s?.durationMin ?? '?'} min` +
+      (s?.adjustPending ? ' (the zones follow from the next cycle)' : ''),
+  );
+  io.out(stationTable([frame]));
+  return EXIT_OK;
+}
+
 async function stop(client: ControllerClient, inv: Invocation): Promise<number> {
   const stationId = inv.positionals[0];
   const frames = await client.request('stop', {
@@ -384,6 +414,11 @@ const COMMANDS: Record<string, CliCommand> = {
     args: [2, 2, '<station> <programId> [--pressure MMHG] [--duration MIN]'],
     check: startProgram,
     run: start,
+  },
+  adjust: {
+    args: [1, 1, '<station> [--pressure MMHG] [--duration MIN]'],
+    check: checkAdjust,
+    run: adjust,
   },
   stop: { args: [0, 1, '[station]'], run: stop },
   alarms: { args: [0, 0, ''], run: alarms },

@@ -16,6 +16,7 @@ import { LIMITS } from '../limits.js';
 import {
   CommandError,
   PROTOCOL_VERSION,
+  type AdjustArgs,
   type AlarmInfo,
   type CommandName,
   type Commands,
@@ -259,6 +260,9 @@ export class Controller {
               cycle: s.last?.cycle ?? 1,
               elapsedS: Math.round(st.elapsedMs(now) / 1000),
               remainingS: Math.round(st.remainingMs(now) / 1000),
+              pressureMmHg: s.basis.pressureMmHg,
+              durationMin: s.program.durationMin,
+              adjustPending: s.runner.retargetPending,
             }
           : null,
         zones: st.io.zones.map((z, i) => {
@@ -399,6 +403,11 @@ export class Controller {
       case 'resume': {
         const st = this.station(a.stationId);
         st.resume(now);
+        return this.frameOf(st) as R;
+      }
+      case 'adjust': {
+        const st = this.station(a.stationId);
+        st.adjust(a as unknown as AdjustArgs, now);
         return this.frameOf(st) as R;
       }
       case 'stop': {

@@ -63,6 +63,7 @@ const COMMANDS: Record<CommandName, true> = {
   start: true,
   pause: true,
   resume: true,
+  adjust: true,
   stop: true,
   acknowledge: true,
   alarms: true,

@@ -5,9 +5,12 @@
  */
 import type { StationIo, ZoneIo } from '../board/open.js';
 import { LIMITS } from '../limits.js';
+import { planAdjustment, type SessionPlanBasis } from './adjust.js';
 import {
   CommandError,
+  type AdjustArgs,
   type PhaseKind,
+  type SessionAdjustment,
   type SessionEnd,
   type SessionReport,
   type StartArgs,
@@ -36,6 +39,14 @@ interface Session {
   /** Per zone, per cycle: peak and hold accumulation. */
   cycles: Map<number, { set: number[]; peak: number[]; holdSum: number[]; holdN: number[] }>;
   last: RunnerOutput | null;
+  /** What an adjustment is planned from: the start's ceiling, skips and the base pressure now. */
+  basis: SessionPlanBasis;
+  adjustments: SessionAdjustment[];
+  /**
+   * Adjusted setpoints not yet the supervisor's: a lowered zone keeps its higher trip level until
+   * the runner has taken on the new targets and the zone has come down to its new target.
+   */
+  pendingSetpoints: number[] | null;
 }
 
 export interface SessionEnded {
@@ -150,11 +161,12 @@ export class Station {
       ceiling = Math.min(ceiling, args.clientCeilingMmHg);
     }
     let targets: ZoneTarget[];
+    // Targets stay a little below the ceiling: a fill overshoots by a few mmHg, and at the
+    // ceiling itself that overshoot would be an over-pressure trip.
+    const planCeilingMmHg = ceiling - LIMITS.regulationHeadroomMmHg.default;
     try {
-      // Targets stay a little below the ceiling: a fill overshoots by a few mmHg, and at the
-      // ceiling itself that overshoot would be an over-pressure trip.
       const plan = targetsFor(program, this.io.zones.length, {
-        ceilingMmHg: ceiling - LIMITS.regulationHeadroomMmHg.default,
+        ceilingMmHg: planCeilingMmHg,
         garment: spec.garment,
         ...(args.pressureMmHg !== undefined ? { pressureMmHg: args.pressureMmHg } : {}),
         ...(args.skipZones !== undefined ? { skipZones: args.skipZones } : {}),
@@ -173,6 +185,14 @@ export class Station {
       startedAtMs: nowMs,
       cycles: new Map(),
       last: null,
+      basis: {
+        planCeilingMmHg,
+        pressureMmHg: args.pressureMmHg ?? program.pressureMmHg,
+        skipZones: args.skipZones ?? [],
+        garment: spec.garment,
+      },
+      adjustments: [],
+      pendingSetpoints: null,
     };
     this.setpoints = targets.map((t) => (t.skipped ? 0 : t.targetMmHg));
     for (const r of this.regulators) r.reset();
@@ -200,6 +220,56 @@ export class Station {
     this.session.runner.resume(nowMs);
     for (const r of this.regulators) r.reset();
     this.state = 'running';
+  }
+
+  /**
+   * Softer/stronger, longer/shorter (`adjust.ts` plans and checks it). A new pressure reaches the
+   * zones from the next cycle; the supervisor's setpoints rise at once (a fill to the new target
+   * must not look like over-pressure) and fall only once the zone is down at its new target.
+   */
+  adjust(args: AdjustArgs, nowMs: number): SessionAdjustment {
+    const s = this.session;
+    if (!s || (this.state !== 'running' && this.state !== 'paused')) {
+      throw new CommandError('refused', `station ${this.id} is ${this.state}: no session to adjust`);
+    }
+    if (s.runner.ending) {
+      throw new CommandError('refused', `the session on station ${this.id} is ending`);
+    }
+    const plan = planAdjustment(s.program, this.io.zones.length, s.basis, args, s.runner.elapsedMs(nowMs));
+    if (plan.targets) {
+      const next = plan.targets.map((t) => (t.skipped ? 0 : t.targetMmHg));
+      s.runner.retarget(plan.targets);
+      s.targets = plan.targets;
+      s.basis = { ...s.basis, pressureMmHg: plan.change.pressureMmHg?.to ?? s.basis.pressureMmHg };
+      this.setpoints = this.setpoints.map((p, i) => Math.max(p, next[i] ?? 0));
+      s.pendingSetpoints = next;
+    }
+    if (plan.change.durationMin) {
+      s.runner.setDurationMin(plan.change.durationMin.to);
+      s.program = { ...s.program, durationMin: plan.change.durationMin.to };
+    }
+    const adjustment: SessionAdjustment = {
+      atEpochMs: this.epochNow(),
+      by: typeof args.by === 'string' && args.by ? args.by.slice(0, 100) : 'unknown',
+      ...plan.change,
+    };
+    s.adjustments.push(adjustment);
+    return adjustment;
+  }
+
+  /** Lowers the supervisor's setpoints of an adjusted session zone by zone (see `adjust`). */
+  private settleSetpoints(pressures: readonly number[]): void {
+    const s = this.session;
+    const next = s?.pendingSetpoints;
+    if (!s || !next || s.runner.retargetPending) return;
+    let settled = true;
+    next.forEach((target, i) => {
+      const p = pressures[i] ?? Number.NaN;
+      if ((this.setpoints[i] ?? 0) <= target || (Number.isFinite(p) && p <= target)) {
+        this.setpoints[i] = target;
+      } else settled = false;
+    });
+    if (settled) s.pendingSetpoints = null;
   }
 
   /** Starts a self-test; resolves with its result when it ends (or is stopped or tripped). */
@@ -285,6 +355,7 @@ export class Station {
     if (this.session && out) {
       this.session.last = out;
       this.record(out, pressures);
+      this.settleSetpoints(pressures);
     }
     const test =
       this.test && this.state === 'running'
@@ -473,6 +544,7 @@ export class Station {
       cyclesDone: s.last?.cyclesDone ?? 0,
       deliveredMs: Math.round(s.runner.elapsedMs(nowMs)),
       zones,
+      ...(s.adjustments.length > 0 ? { adjustments: s.adjustments } : {}),
     };
   }
 }

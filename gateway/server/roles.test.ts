@@ -29,7 +29,7 @@ function headers(h: Harness, who: Who): Record<string, string> {
 const noAnswers = Object.fromEntries(SCREENING_QUESTIONS.map((q) => [q.id, false]));
 
 interface Case {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   body?: (who: Who) => unknown;
   allowed: Who[];
@@ -57,6 +57,28 @@ const CASES: Case[] = [
   { method: 'GET', url: '/api/maintenance', allowed: LOGGED_IN },
   { method: 'GET', url: '/api/audit', allowed: SUPPORT },
   { method: 'GET', url: '/api/users', allowed: ['admin', 'token'] },
+  { method: 'GET', url: '/api/auth/setup', allowed: EVERYONE },
+  { method: 'GET', url: '/api/stations/bay-2/settings', allowed: EVERYONE },
+  // Anyone may make a session softer (adjust.test.ts has the walk-up rules); bay-2 runs none, so
+  // an allowed role gets 409.
+  {
+    method: 'POST',
+    url: '/api/stations/bay-2/adjust',
+    body: () => ({ pressureMmHg: 30 }),
+    allowed: ['anonymous', ...STAFFISH],
+  },
+  {
+    method: 'POST',
+    url: '/api/programs/preview',
+    body: () => ({ stationId: 'bay-2', program: copyOf('leg-circulation') }),
+    allowed: LOGGED_IN,
+  },
+  {
+    method: 'PATCH',
+    url: '/api/users/no-such-user',
+    body: () => ({ disabled: true }),
+    allowed: ['admin', 'token'],
+  },
   {
     method: 'POST',
     url: '/api/stations/bay-2/start',
@@ -119,7 +141,13 @@ const CASES: Case[] = [
 ];
 
 /** Routes the matrix leaves to their own tests: logging in and out is how a role is had. */
-const OWN_TESTS = new Set(['POST /api/auth/login', 'POST /api/auth/logout', 'GET /api/auth/me']);
+const OWN_TESTS = new Set([
+  'POST /api/auth/login',
+  'POST /api/auth/logout',
+  'GET /api/auth/me',
+  // admin-api.test.ts: the admin token as a login.
+  'POST /api/auth/token',
+]);
 
 test('the role matrix covers every route the API documents', async (t) => {
   const h = await startHarness(t);

@@ -7,6 +7,7 @@ import type {
   AlarmInfo,
   MaintenanceCounters,
   SelfTestResult,
+  SessionAdjustment,
   SessionEnd,
   SessionReport,
 } from '../protocol.js';
@@ -78,6 +79,11 @@ export interface SessionRecord {
   status: 'running' | SessionEnd | 'refused';
   endedAtEpochMs?: number;
   reason?: string;
+  /**
+   * Softer/stronger and length changes, as the web process accepted them (the controller's report
+   * carries the same list once the session ends).
+   */
+  adjustments?: SessionAdjustment[];
   /** From the report, kept on the record for lists and the CSV export. */
   deliveredMs?: number;
   cyclesDone?: number;

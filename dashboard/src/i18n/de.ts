@@ -1,4 +1,5 @@
 /** Deutsch. Typed against the English key set: a missing or misspelt key does not compile. */
+import { adminDe } from '../admin/i18n-de.js';
 import type { MessageKey } from './en.js';
 
 export const de: Record<MessageKey, string> = {
@@ -192,4 +193,5 @@ export const de: Record<MessageKey, string> = {
   'screening.physician-care': 'Sind Sie schwanger, in ärztlicher Behandlung oder nehmen Sie Blutverdünner?',
   'screening.recent-surgery': 'Hatten Sie kürzlich eine Operation oder Verletzung?',
   'screening.pacemaker': 'Haben Sie einen Herzschrittmacher oder ein anderes Implantat?',
+  ...adminDe,
 };

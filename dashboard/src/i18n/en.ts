@@ -3,6 +3,8 @@
  * catalogue for another language must have every key (i18n/index.ts), so a missing translation is
  * a type error, not an English word in a German screen. `{name}` marks a value filled in by t().
  */
+import { adminEn } from '../admin/i18n-en.js';
+
 export const en = {
   'app.title': 'Presso Gateway',
   'lang.label': 'Language',
@@ -191,6 +193,7 @@ export const en = {
   'screening.physician-care': 'Are you pregnant, under a doctor’s care, or taking blood thinners?',
   'screening.recent-surgery': 'Have you had surgery or an injury recently?',
   'screening.pacemaker': 'Do you have a pacemaker or another implanted device?',
+  ...adminEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

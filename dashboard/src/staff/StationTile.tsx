@@ -1,5 +1,6 @@
 import type { StationFrame } from '../api.js';
 import { alarmTitle, PriorityTag } from '../components/AlarmItem.js';
+import { AdjustButtons, Setpoint } from '../components/Adjust.js';
 import { ZoneBars } from '../components/ZoneBars.js';
 import { activeAlarms, clock } from '../format.js';
 import { t } from '../i18n/index.js';
@@ -43,6 +44,7 @@ export function StationTile({
               ? t('board.remaining', { time: clock(remaining) })
               : ''}
           </div>
+          {live && <Setpoint frame={frame} />}
           <div class="zone-caption">{t('board.zonesCaption')}</div>
         </div>
         <ZoneBars zones={frame.zones} scaleMmHg={frame.ceilingMmHg} live={live} />
@@ -65,6 +67,7 @@ export function StationTile({
         >
           {t('board.stop')}
         </button>
+        {unlocked && live && <AdjustButtons frame={frame} stronger />}
         {unlocked && frame.state === 'idle' && live && (
           <button class="btn btn-primary" onClick={onStart}>
             {t('board.start')}

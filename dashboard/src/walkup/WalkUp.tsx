@@ -17,6 +17,8 @@ import {
 } from '../api.js';
 import { useLiveLink, usePoll } from '../components/hooks.js';
 import { LangSwitch } from '../components/LangSwitch.js';
+import { AdjustButtons, Setpoint } from '../components/Adjust.js';
+import { ZoneBars } from '../components/ZoneBars.js';
 import { LinkBanner } from '../components/LinkBanner.js';
 import { clock } from '../format.js';
 import { t } from '../i18n/index.js';
@@ -269,6 +271,13 @@ function Running({
         <strong>{live && frame.session ? clock(frame.session.remainingS) : '—'}</strong>
         {!live && <em>{t('value.notLive')}</em>}
       </div>
+      {live && (
+        <div class="adjust" data-testid="adjust">
+          <Setpoint frame={frame} />
+          <AdjustButtons frame={frame} stronger={false} large />
+        </div>
+      )}
+      <ZoneBars zones={frame.zones} scaleMmHg={frame.ceilingMmHg} live={live} />
       <button class="btn btn-secondary btn-large" onClick={() => act(paused ? 'resume' : 'pause')}>
         {paused ? t('walkup.resume') : t('walkup.pause')}
       </button>

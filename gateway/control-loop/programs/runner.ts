@@ -103,8 +103,10 @@ export class ProgramRunner {
   private readonly fullMmHg: number[];
   private readonly order: number[];
   private readonly preOrder: number[];
-  private readonly durationMs: number;
+  private durationMs: number;
   private readonly inflateMaxMs: number;
+  /** Adjusted full targets waiting for the next cycle (`retarget`). */
+  private pendingMmHg: number[] | null = null;
   private stage: Stage;
   private cycle = 1;
   private cyclesDone = 0;
@@ -177,6 +179,43 @@ export class ProgramRunner {
     }
     if (this.stage.kind === 'rest') this.cycle++;
     this.stage = this.cycleStart(now);
+  }
+
+  /**
+   * New full targets (an adjustment) for every zone, taken on when the next cycle starts (or when a
+   * paused session resumes, which restarts the cycle): a cycle already under way keeps the
+   * pressures it started with, so zones filled earlier in it are not left at another level.
+   * The skip pattern must stay the same.
+   */
+  retarget(targets: readonly ZoneTarget[]): void {
+    validateTargets(this.fullMmHg.length, targets);
+    targets.forEach((t, i) => {
+      if (t.skipped !== (this.fullMmHg[i] === 0)) {
+        throw new RangeError(`zone ${t.zone}: an adjustment cannot skip or unskip a zone`);
+      }
+    });
+    this.pendingMmHg = targets.map((t) => (t.skipped ? 0 : t.targetMmHg));
+  }
+
+  /** Session time is up (or the session is done): what is left is the final release. */
+  get ending(): boolean {
+    return this.timeUp || this.isDone();
+  }
+
+  /** Whether targets given to `retarget` are still waiting for the next cycle. */
+  get retargetPending(): boolean {
+    return this.pendingMmHg !== null;
+  }
+
+  /**
+   * A new total session length (paused time never counts). A length at or below the time already
+   * run ends the session as time-up does: the current release is the last thing it does.
+   */
+  setDurationMin(durationMin: number): void {
+    if (!(Number.isFinite(durationMin) && durationMin > 0)) {
+      throw new RangeError(`durationMin must be positive, got ${durationMin}`);
+    }
+    this.durationMs = durationMin * MS_PER_MIN;
   }
 
   /** Session time so far, excluding pauses; frozen once done. */
@@ -299,6 +338,10 @@ export class ProgramRunner {
 
   private cycleStart(atMs: number): Stage {
     this.cycleCut = false;
+    if (this.pendingMmHg !== null) {
+      this.pendingMmHg.forEach((p, i) => (this.fullMmHg[i] = p));
+      this.pendingMmHg = null;
+    }
     this.mainFillStartMs = [];
     if (this.preOrder.length > 0) {
       return { kind: 'fill', pass: 'pre-clear', index: 0, startedMs: atMs, commanded: false };

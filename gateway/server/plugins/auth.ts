@@ -143,6 +143,15 @@ export class Auth {
     this.bearerFailures.clear();
   }
 
+  /** The admin token as a login (the admin pages' first sign-in); null when it is wrong or unset. */
+  tokenLogin(token: string): { id: string; login: Login } | null {
+    if (this.adminToken === undefined || !sameSecret(token, this.adminToken)) return null;
+    const id = randomBytes(32).toString('base64url');
+    const login: Login = { userId: 'token', role: 'admin', expiresAtEpochMs: this.now() + this.ttlMs };
+    this.logins.set(id, login);
+    return { id, login };
+  }
+
   logout(id: string | undefined): void {
     if (id !== undefined) this.logins.delete(id);
   }

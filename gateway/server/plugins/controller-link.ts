@@ -15,6 +15,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ControllerClient } from '../../ipc-client.js';
 import {
   type ControllerInfo,
+  type SessionAdjustment,
   type SessionReport,
   type StartArgs,
   type StationFrame,
@@ -97,6 +98,19 @@ export class ControllerLink {
    * be asked, the record is marked 'stopped' with the refusal as its reason (the Store has no
    * delete; a refused start stays visible as what it was) and the error is rethrown.
    */
+  /**
+   * Adds an accepted adjustment to the session's record now, so history shows it while the
+   * session runs and keeps it if the controller dies before its report.
+   */
+  async recordAdjustment(sessionId: string, adjustment: SessionAdjustment): Promise<void> {
+    const rec = await this.store.session(sessionId);
+    if (rec === undefined) return;
+    // Put without its report: the store keeps the report it has (a session may just have ended).
+    const { report: _report, ...rest } = rec;
+    this.store.putSession({ ...rest, adjustments: [...(rec.adjustments ?? []), adjustment] });
+    await this.store.flush();
+  }
+
   async startSession(record: SessionRecord, args: StartArgs): Promise<StationFrame> {
     this.starting.add(record.id);
     try {

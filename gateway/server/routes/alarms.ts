@@ -13,6 +13,24 @@ const QuerySchema = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })) },
   { additionalProperties: false },
 );
+const AuditQuerySchema = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 60, description: 'exact user id' })),
+    action: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'part of the request, e.g. "adjust" or "POST"',
+      }),
+    ),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601, inclusive' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601, inclusive' })),
+  },
+  { additionalProperties: false },
+);
+/** The audit the web process keeps live (older months are in the archive files). */
+const AUDIT_SCAN_MAX = 5000;
 const AlarmParamsSchema = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 100 }) },
   { additionalProperties: false },
@@ -76,7 +94,36 @@ export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/audit',
-    { schema: { tags: ['alarms'], querystring: QuerySchema }, preHandler: requireRole('support', 'admin') },
-    async (request) => ({ audit: app.store.audit(request.query.limit ?? 200) }),
+    {
+      schema: { tags: ['alarms'], querystring: AuditQuerySchema },
+      preHandler: requireRole('support', 'admin'),
+    },
+    async (request) => {
+      const q = request.query;
+      const from = q.from === undefined ? -Infinity : Date.parse(q.from);
+      const to = q.to === undefined ? Infinity : Date.parse(q.to);
+      if (from > to) {
+        throw new HttpError(
+          400,
+          'bad-request',
+          'querystring.from: must not be after querystring.to',
+          'querystring.from',
+        );
+      }
+      const action = q.action?.toLowerCase();
+      const filtered =
+        q.user !== undefined || action !== undefined || q.from !== undefined || q.to !== undefined;
+      const audit = app.store
+        .audit(filtered ? AUDIT_SCAN_MAX : (q.limit ?? 200))
+        .filter(
+          (e) =>
+            (q.user === undefined || e.who === q.user) &&
+            (action === undefined || e.what.toLowerCase().includes(action)) &&
+            e.atEpochMs >= from &&
+            e.atEpochMs <= to,
+        )
+        .slice(0, q.limit ?? 200);
+      return { audit };
+    },
   );
 };

@@ -31,12 +31,49 @@ const NewUserSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const UserPatchSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 60 })),
+    disabled: Type.Optional(Type.Boolean()),
+    secret: Type.Optional(
+      Type.String({ minLength: 4, maxLength: 200, description: 'a new PIN or password' }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+const TokenLoginSchema = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 200, description: 'PRESSO_ADMIN_TOKEN' }) },
+  { additionalProperties: false },
+);
+
 /**
- * Staff type a PIN on a wall tablet (at least minPinDigits, 6 unless an admin opted in to 4);
- * everyone else a password that survives a guessing budget.
+ * Staff type a PIN on a wall tablet (at least minPinDigits: 6 unless an admin opted in to 4,
+ * docs/security.md has the guessing times); everyone else a password that survives a guessing
+ * budget.
  */
 const MAX_PIN_DIGITS = 8;
 const MIN_PASSWORD_CHARS = 10;
+
+/** The PIN or password rule for a role, as an HttpError naming body.secret. */
+function checkSecret(role: UserRecord['role'], secret: string, minPinDigits: number): void {
+  if (role === 'staff' && !new RegExp(`^\\d{${minPinDigits},${MAX_PIN_DIGITS}}$`).test(secret)) {
+    throw new HttpError(
+      400,
+      'bad-request',
+      `body.secret: a staff PIN is ${minPinDigits} to ${MAX_PIN_DIGITS} digits`,
+      'body.secret',
+    );
+  }
+  if (role !== 'staff' && secret.length < MIN_PASSWORD_CHARS) {
+    throw new HttpError(
+      400,
+      'bad-request',
+      `body.secret: at least ${MIN_PASSWORD_CHARS} characters`,
+      'body.secret',
+    );
+  }
+}
 
 /** What the admin's list shows of a user: never the hash; the lockout, so an admin can lift it. */
 function publicUser(u: UserRecord, auth: Auth) {
@@ -94,6 +131,51 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  // The admin pages' first login: the token becomes an ordinary login cookie (same expiry), so the
+  // browser never keeps the token itself.
+  app.post(
+    '/api/auth/token',
+    {
+      schema: { tags: ['auth'], body: TokenLoginSchema },
+      config: { rateLimit: { max: app.config.loginAttemptsPerMin, timeWindow: 60_000 } },
+    },
+    async (request, reply) => {
+      // The same budget as a wrong bearer token: this is guessing the same secret.
+      if (auth.bearerBlocked(request.ip)) {
+        throw new HttpError(
+          429,
+          'rate-limited',
+          `too many wrong tokens from ${request.ip}: token logins are refused for the rest of the minute`,
+        );
+      }
+      const result = auth.tokenLogin(request.body.token);
+      if (result === null) {
+        auth.bearerFailed(request.ip);
+        request.auditDetail = 'failed admin-token login';
+        request.auditKind = 'failed-auth';
+        throw new HttpError(401, 'unauthorized', 'wrong admin token (or none is set: PRESSO_ADMIN_TOKEN)');
+      }
+      request.actor = { who: result.login.userId, role: result.login.role };
+      void reply.setCookie(LOGIN_COOKIE, result.id, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        expires: new Date(result.login.expiresAtEpochMs),
+      });
+      return {
+        user: result.login.userId,
+        role: result.login.role,
+        expiresAtEpochMs: result.login.expiresAtEpochMs,
+      };
+    },
+  );
+
+  /** What the admin pages need before a login: whether this is a first run with no users yet. */
+  app.get('/api/auth/setup', { schema: { tags: ['auth'] } }, async () => ({
+    firstRun: store.users().length === 0,
+    adminToken: app.config.adminToken !== undefined,
+  }));
+
   app.post('/api/auth/logout', { schema: { tags: ['auth'] } }, async (request, reply) => {
     auth.logout(request.cookies[LOGIN_COOKIE]);
     void reply.clearCookie(LOGIN_COOKIE, { path: '/' });
@@ -132,23 +214,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (store.userById(b.id) !== undefined) {
         throw new HttpError(409, 'conflict', `body.id: user "${b.id}" exists`, 'body.id');
       }
-      const minDigits = app.config.minPinDigits;
-      if (b.role === 'staff' && !new RegExp(`^\\d{${minDigits},${MAX_PIN_DIGITS}}$`).test(b.secret)) {
-        throw new HttpError(
-          400,
-          'bad-request',
-          `body.secret: a staff PIN is ${minDigits} to ${MAX_PIN_DIGITS} digits`,
-          'body.secret',
-        );
-      }
-      if (b.role !== 'staff' && b.secret.length < MIN_PASSWORD_CHARS) {
-        throw new HttpError(
-          400,
-          'bad-request',
-          `body.secret: at least ${MIN_PASSWORD_CHARS} characters`,
-          'body.secret',
-        );
-      }
+      checkSecret(b.role, b.secret, app.config.minPinDigits);
       const user: UserRecord = {
         id: b.id,
         name: b.name,
@@ -159,6 +225,40 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       store.putUser(user);
       await store.flush();
       return reply.code(201).send(publicUser(user, auth));
+    },
+  );
+
+  app.patch(
+    '/api/users/:id',
+    {
+      schema: { tags: ['auth'], params: Type.Object({ id: UserIdSchema }), body: UserPatchSchema },
+      preHandler: requireRole('admin'),
+    },
+    async (request) => {
+      const user = store.userById(request.params.id);
+      if (user === undefined) {
+        throw new HttpError(404, 'not-found', `no user "${request.params.id}"`, 'params.id');
+      }
+      const b = request.body;
+      if (b.secret !== undefined) checkSecret(user.role, b.secret, app.config.minPinDigits);
+      const next: UserRecord = {
+        ...user,
+        ...(b.name !== undefined ? { name: b.name } : {}),
+        ...(b.disabled !== undefined ? { disabled: b.disabled } : {}),
+        ...(b.secret !== undefined ? { secretHash: await hashSecret(b.secret) } : {}),
+      };
+      store.putUser(next);
+      // A disabled account or a changed secret ends the user's logins at once.
+      if (b.disabled === true || b.secret !== undefined) auth.forget(user.id);
+      await store.flush();
+      request.auditDetail = [
+        b.disabled === true ? 'disabled' : b.disabled === false ? 'enabled' : '',
+        b.secret !== undefined ? (user.role === 'staff' ? 'PIN reset' : 'password reset') : '',
+        b.name !== undefined ? 'renamed' : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      return publicUser(next, auth);
     },
   );
 

@@ -15,7 +15,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { PACKAGE_ROOT } from '../../paths.js';
 
 export const DASHBOARD_DIST = join(PACKAGE_ROOT, 'dashboard', 'dist');
-const SPA_PATHS = ['/', '/station/:id', '/support'];
+const SPA_PATHS = ['/', '/station/:id', '/support', '/admin', '/admin/:page'];
 /** Vite names assets by content hash, so a cached copy can never be the wrong one. */
 const ASSET_MAX_AGE_MS = 365 * 24 * 3600 * 1000;
 

@@ -4,10 +4,12 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { previewProgram } from '../../control-loop/programs/preview.js';
 import { programProblems, ProgramSchema, type Program } from '../../control-loop/programs/schema.js';
+import { LIMITS } from '../../limits.js';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
-import { ProgramIdSchema } from '../schemas.js';
+import { PressureSchema, ProgramIdSchema, StationIdSchema } from '../schemas.js';
 
 /** What a client sends: a program without its version, which the store assigns. */
 const ProgramBodySchema = Type.Omit(ProgramSchema, ['version']);
@@ -17,6 +19,18 @@ const VersionQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 const EDITORS = ['staff', 'support', 'admin'] as const;
+
+const PreviewBodySchema = Type.Object(
+  {
+    program: Type.Unknown({
+      description: 'a program as the editor has it (checked here, every problem listed)',
+    }),
+    stationId: StationIdSchema,
+    pressureMmHg: Type.Optional(PressureSchema),
+    cycles: Type.Optional(Type.Integer({ minimum: 1, maximum: 3 })),
+  },
+  { additionalProperties: false },
+);
 
 /** The cross-field rules (parseProgram's) on top of the shape the route schema checked. */
 function checkProgram(body: Omit<Program, 'version'>): Program {
@@ -50,6 +64,46 @@ export const programRoutes: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
       return record;
+    },
+  );
+
+  // The editor's live preview: the controller's planning code (plan.ts, runner.ts) on the chosen
+  // station's garment and ceilings, so the refusal shown is the one a start would get.
+  app.post(
+    '/api/programs/preview',
+    // Read-only (it changes nothing), so a viewer may see what a program would do as well.
+    {
+      schema: { tags: ['programs'], body: PreviewBodySchema },
+      preHandler: requireRole('viewer', ...EDITORS),
+    },
+    async (request) => {
+      const { stationId, pressureMmHg, cycles } = request.body;
+      const raw = request.body.program;
+      const candidate =
+        typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...raw, version: 1 } : raw;
+      const [frame] = await app.link.client.request('state', { stationId });
+      if (frame === undefined) {
+        throw new HttpError(404, 'not-found', `no station "${stationId}"`, 'body.stationId');
+      }
+      const problems = programProblems(candidate, 'program', { zoneCount: frame.zones.length });
+      if (problems.length > 0) return { problems, preview: null };
+      const stationCeiling = app.store.stationSettings(stationId)?.ceilingMmHg;
+      const ceiling = Math.min(frame.ceilingMmHg, stationCeiling ?? Infinity);
+      const preview = previewProgram(
+        candidate as Program,
+        frame.zones.length,
+        {
+          ceilingMmHg: ceiling - LIMITS.regulationHeadroomMmHg.default,
+          garment: frame.garment,
+          ...(pressureMmHg !== undefined ? { pressureMmHg } : {}),
+        },
+        cycles ?? 2,
+      );
+      return {
+        problems: [],
+        preview,
+        station: { id: frame.id, garment: frame.garment, ceilingMmHg: ceiling },
+      };
     },
   );
 

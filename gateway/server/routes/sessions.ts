@@ -4,15 +4,27 @@ import Type from 'typebox';
 import type { SessionRecord } from '../../store/types.js';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
-import { StationIdSchema } from '../schemas.js';
+import { ProgramIdSchema, StationIdSchema } from '../schemas.js';
 
 const READERS = ['viewer', 'staff', 'support', 'admin'] as const;
 const DEFAULT_LIMIT = 200;
 const MAX_LIMIT = 5000;
 
+const STATUSES = ['running', 'completed', 'stopped', 'fault', 'interrupted', 'refused'] as const;
+
 const QuerySchema = Type.Object(
   {
     station: Type.Optional(StationIdSchema),
+    program: Type.Optional(ProgramIdSchema),
+    status: Type.Optional(
+      Type.Union(
+        STATUSES.map((x) => Type.Literal(x)),
+        { description: 'how the session ended, or running' },
+      ),
+    ),
+    client: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 80, description: 'part of the client name, any case' }),
+    ),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601, inclusive' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601, inclusive' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT })),
@@ -36,6 +48,7 @@ const CSV_COLUMNS = [
   'durationMin',
   'deliveredMin',
   'cyclesDone',
+  'adjustments',
 ] as const;
 
 /** RFC 4180 quoting, and a leading ' for cells a spreadsheet would run as a formula. */
@@ -43,6 +56,18 @@ function csvCell(v: unknown): string {
   let s = v === undefined || v === null ? '' : String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** "2026-01-05T10:03:00.000Z sam 40→60 mmHg 20→25 min": one adjustment in a CSV cell. */
+function adjustmentText(a: NonNullable<SessionRecord['adjustments']>[number]): string {
+  return [
+    new Date(a.atEpochMs).toISOString(),
+    a.by,
+    a.pressureMmHg ? `${a.pressureMmHg.from}→${a.pressureMmHg.to} mmHg` : '',
+    a.durationMin ? `${a.durationMin.from}→${a.durationMin.to} min` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 function csvRow(s: SessionRecord): string {
@@ -62,6 +87,7 @@ function csvRow(s: SessionRecord): string {
     durationMin: s.durationMin,
     deliveredMin: s.deliveredMs === undefined ? '' : (s.deliveredMs / 60_000).toFixed(1),
     cyclesDone: s.cyclesDone,
+    adjustments: (s.adjustments ?? []).map(adjustmentText).join('; '),
   };
   return CSV_COLUMNS.map((c) => csvCell(row[c])).join(',');
 }
@@ -84,12 +110,25 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'querystring.from',
         );
       }
-      const sessions = await store.sessions({
-        ...(q.station !== undefined ? { stationId: q.station } : {}),
-        ...(fromEpochMs !== undefined ? { fromEpochMs } : {}),
-        ...(toEpochMs !== undefined ? { toEpochMs } : {}),
-        limit: q.limit ?? DEFAULT_LIMIT,
-      });
+      const limit = q.limit ?? DEFAULT_LIMIT;
+      const filtered = q.program !== undefined || q.status !== undefined || q.client !== undefined;
+      const client = q.client?.toLowerCase();
+      const sessions = (
+        await store.sessions({
+          ...(q.station !== undefined ? { stationId: q.station } : {}),
+          ...(fromEpochMs !== undefined ? { fromEpochMs } : {}),
+          ...(toEpochMs !== undefined ? { toEpochMs } : {}),
+          // The store filters by station and time; the other filters apply to what it returns.
+          limit: filtered ? MAX_LIMIT : limit,
+        })
+      )
+        .filter(
+          (s) =>
+            (q.program === undefined || s.programId === q.program) &&
+            (q.status === undefined || s.status === q.status) &&
+            (client === undefined || s.client.toLowerCase().includes(client)),
+        )
+        .slice(0, limit);
       if (q.format === 'csv') {
         void reply
           .type('text/csv; charset=utf-8')

@@ -7,6 +7,7 @@
  * | start        | a walk-up preset within the station's limits, after the screening | no | yes |
  * | pause        | yes (pausing only lowers pressure)          | no     | yes                   |
  * | resume       | only a session an anonymous user started and staff did not pause | no | yes  |
+ * | adjust       | pressure down only; length only of a walk-up session, within its maximum | no | yes, within the session's ceiling |
  * | stop         | yes, any station (DESIGN.md: one tap from anywhere, no login), with a fixed reason | yes | yes |
  * | acknowledge  | no                                          | no     | yes                   |
  * | settings     | read only                                   | read   | staff, admin change   |
@@ -14,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { PROGRAM_BOUNDS } from '../../control-loop/programs/bounds.js';
 import { LIMITS } from '../../limits.js';
 import { ANONYMOUS_STOP_REASONS } from '../../stop-reasons.js';
 import type { StartArgs, StationFrame } from '../../protocol.js';
@@ -80,6 +82,14 @@ const AckBodySchema = Type.Object(
 
 const NoBodySchema = Type.Object({}, { additionalProperties: false });
 
+const AdjustBodySchema = Type.Object(
+  {
+    pressureMmHg: Type.Optional(PressureSchema),
+    durationMin: Type.Optional({ ...DurationSchema, description: "[min] the session's new total length" }),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
 const SettingsBodySchema = Type.Object(
   {
     walkUpEnabled: Type.Boolean(),
@@ -114,6 +124,9 @@ export function stationView(frame: StationFrame, settings: StationSettings | und
           cycle: frame.session.cycle,
           elapsedS: frame.session.elapsedS,
           remainingS: frame.session.remainingS,
+          pressureMmHg: frame.session.pressureMmHg,
+          durationMin: frame.session.durationMin,
+          adjustPending: frame.session.adjustPending,
         }
       : null,
     remainingS: frame.session?.remainingS ?? null,
@@ -132,6 +145,37 @@ export function stationView(frame: StationFrame, settings: StationSettings | und
 }
 
 const STAFF_ROLES = ['staff', 'support', 'admin'] as const;
+
+/** A station nobody has set up: walk-up off, nothing offered. */
+function defaultSettings(stationId: string): StationSettings {
+  return {
+    stationId,
+    walkUpEnabled: false,
+    walkUpPrograms: [],
+    walkUpMaxPressureMmHg: PROGRAM_BOUNDS.pressureMmHg.min,
+    walkUpMaxDurationMin: Math.min(20, LIMITS.sessionMaxMin.default),
+  };
+}
+
+/**
+ * What each setting may be on this station: the station ceiling up to the board's, the walk-up
+ * maximum up to that ceiling less the regulation headroom (the controller keeps targets that far
+ * below a ceiling), the walk-up length up to the session maximum.
+ */
+export function settingRanges(
+  frame: StationFrame,
+  settings: Pick<StationSettings, 'ceilingMmHg'> | undefined,
+) {
+  const ceiling = Math.min(frame.ceilingMmHg, settings?.ceilingMmHg ?? Infinity);
+  return {
+    ceilingMmHg: { min: LIMITS.stationCeilingMmHg.min, max: frame.ceilingMmHg },
+    walkUpMaxPressureMmHg: {
+      min: PROGRAM_BOUNDS.pressureMmHg.min,
+      max: Math.max(PROGRAM_BOUNDS.pressureMmHg.min, ceiling - LIMITS.regulationHeadroomMmHg.default),
+    },
+    walkUpMaxDurationMin: { min: LIMITS.sessionMaxMin.min, max: LIMITS.sessionMaxMin.default },
+  };
+}
 
 export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, link } = app;
@@ -338,6 +382,77 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.post(
+    '/api/stations/:id/adjust',
+    { schema: { tags: ['stations'], params: StationParamsSchema, body: AdjustBodySchema } },
+    async (request) => {
+      const { actor } = request;
+      const { pressureMmHg, durationMin } = request.body;
+      if (actor.role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
+      const frame = await frameOf(request.params.id);
+      const current = frame.session;
+      if (current === null || (frame.state !== 'running' && frame.state !== 'paused')) {
+        throw new HttpError(409, 'refused', `station ${frame.id} is ${frame.state}: no session to adjust`);
+      }
+      const walkUp = actor.role === 'anonymous';
+      if (walkUp) {
+        // Softer only lowers pressure, as pausing does, so any visitor may; everything else is staff's.
+        if (pressureMmHg !== undefined && pressureMmHg > current.pressureMmHg) {
+          throw new HttpError(
+            403,
+            'forbidden',
+            `body.pressureMmHg: a walk-up user may only make it softer (now ${current.pressureMmHg} mmHg); ask staff for more`,
+            'body.pressureMmHg',
+          );
+        }
+        if (durationMin !== undefined) {
+          const settings = store.stationSettings(frame.id);
+          const rec = await store.session(current.id);
+          // Keyed on who started it, not on the client name staff type (as resume is).
+          if (rec?.startedBy !== 'anonymous' || !settings?.walkUpEnabled) {
+            throw new HttpError(
+              403,
+              'forbidden',
+              'body.durationMin: only staff may change the length of a session that staff started',
+              'body.durationMin',
+            );
+          }
+          if (durationMin > settings.walkUpMaxDurationMin) {
+            throw new HttpError(
+              403,
+              'forbidden',
+              `body.durationMin: at most ${settings.walkUpMaxDurationMin} min for walk-up use`,
+              'body.durationMin',
+            );
+          }
+        }
+      }
+      const by = walkUp ? 'walk-up' : actor.who;
+      const next = await link.client.request('adjust', {
+        stationId: frame.id,
+        ...(pressureMmHg !== undefined ? { pressureMmHg } : {}),
+        ...(durationMin !== undefined ? { durationMin } : {}),
+        by,
+      });
+      const change = [
+        pressureMmHg !== undefined ? `pressure ${current.pressureMmHg} → ${pressureMmHg} mmHg` : '',
+        durationMin !== undefined ? `length ${current.durationMin} → ${durationMin} min` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      request.auditDetail = `session ${current.id}: ${change}`;
+      await link.recordAdjustment(current.id, {
+        atEpochMs: Date.now(),
+        by,
+        ...(pressureMmHg !== undefined
+          ? { pressureMmHg: { from: current.pressureMmHg, to: pressureMmHg } }
+          : {}),
+        ...(durationMin !== undefined ? { durationMin: { from: current.durationMin, to: durationMin } } : {}),
+      });
+      return stationView(next, store.stationSettings(next.id));
+    },
+  );
+
+  app.post(
     '/api/stations/:id/stop',
     { schema: { tags: ['stations'], params: StationParamsSchema, body: StopBodySchema } },
     async (request) => {
@@ -374,6 +489,16 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  app.get(
+    '/api/stations/:id/settings',
+    { schema: { tags: ['stations'], params: StationParamsSchema } },
+    async (request) => {
+      const frame = await frameOf(request.params.id);
+      const ranges = settingRanges(frame, store.stationSettings(frame.id));
+      return { settings: store.stationSettings(frame.id) ?? defaultSettings(frame.id), ranges };
+    },
+  );
+
   app.put(
     '/api/stations/:id/settings',
     {
@@ -390,6 +515,20 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
             'bad-request',
             `body.walkUpPrograms[${i}]: no program "${id}"`,
             `body.walkUpPrograms[${i}]`,
+          );
+        }
+      }
+      // The board's ceiling bounds the station's, and the station's bounds the walk-up maximum.
+      const ranges = settingRanges(frame, request.body);
+      for (const key of ['ceilingMmHg', 'walkUpMaxPressureMmHg'] as const) {
+        const v = request.body[key];
+        const r = ranges[key];
+        if (v !== undefined && v > r.max) {
+          throw new HttpError(
+            400,
+            'bad-request',
+            `body.${key}: at most ${r.max} mmHg on station ${frame.id} (${key === 'ceilingMmHg' ? "the board's ceiling" : 'the station ceiling less the regulation headroom'})`,
+            `body.${key}`,
           );
         }
       }

@@ -3,7 +3,7 @@
  * tests. Each harness has its own data dir, socket and port, so test files run in parallel.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -91,14 +91,34 @@ export async function readyBoard(client: ControllerClient, timeoutMs = 15_000): 
   }
 }
 
+/**
+ * The default simulator board at its lowest allowed tick rate (20 Hz, gateway/limits.ts), written
+ * into `dataDir`; returns its path. The loop-stall rule vents the board when a tick is 5 periods
+ * late: 50 ms at 100 Hz, which this 2-core machine misses whenever Chromium and other test runs
+ * load it, 250 ms at 20 Hz. For tests about the dashboard or the API over many seconds; the
+ * controller's timing has its own tests.
+ */
+export function slowTickBoard(dataDir: string): string {
+  const board = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'config', 'simulator.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  board.loopRateHz = 20;
+  const path = join(dataDir, 'board.json');
+  writeFileSync(path, JSON.stringify(board, null, 2));
+  return path;
+}
+
 export interface HarnessOptions {
   loginAttemptsPerMin?: number;
   config?: Partial<ServerConfig>;
+  /** Run the controller on slowTickBoard(): for tests that keep sessions running for seconds. */
+  slowTick?: boolean;
 }
 
 export async function startHarness(t: TestContext, options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'presso-server-'));
-  const controller = spawnController(dataDir);
+  const controller = spawnController(dataDir, options.slowTick ? slowTickBoard(dataDir) : undefined);
   const store = new JsonStore({ dataDir, writeDelayMs: 20 });
   await store.open();
   for (const [role, u] of Object.entries(USERS)) {
