@@ -227,6 +227,8 @@ export interface ControllerInfo {
   board: string;
   simulated: boolean;
   startedAtEpochMs: number;
+  /** How the control loop is scheduled, in words (gateway/control-loop/scheduling.ts). */
+  scheduling?: string;
   loop: LoopHealth;
   devices: Record<string, { type: string; state: LinkHealth; message?: string }>;
 }

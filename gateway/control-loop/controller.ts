@@ -73,6 +73,8 @@ export interface ControllerOptions {
    * explain() on a late one. Absent in virtual time.
    */
   latenessCause?: { snapshot(): void; explain(): LatenessCause };
+  /** How the process is scheduled, in words, for `hello` (scheduling.ts). */
+  scheduling?: string;
 }
 
 export class Controller {
@@ -147,6 +149,7 @@ export class Controller {
   /** One control tick. `latenessMs` is how late the tick loop started it. */
   async tick(latenessMs = 0): Promise<void> {
     const { io, clock } = this.opts;
+    const sampledFrom = clock.now();
     await io.sampleAll();
     const now = clock.now();
     const dt = this.lastTickMs === undefined ? 0 : now - this.lastTickMs;
@@ -173,6 +176,7 @@ export class Controller {
       trace?.limits(st.id, zones, st.ceilingMmHg);
       const trips = (this.supervisors[i] as StationSupervisor).check({
         nowMs: now,
+        sampledFromMs: sampledFrom,
         zones,
         pumpOn: st.pumpDuty > 0,
         ceilingMmHg: st.ceilingMmHg,
@@ -364,6 +368,7 @@ export class Controller {
       board: this.opts.io.board.name,
       simulated: this.opts.sim !== undefined,
       startedAtEpochMs: this.startedAtEpochMs,
+      ...(this.opts.scheduling ? { scheduling: this.opts.scheduling } : {}),
       loop: {
         periodMs: this.periodMs,
         latenessP50Ms: s?.p50Ms ?? 0,

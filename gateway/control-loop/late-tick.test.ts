@@ -199,3 +199,39 @@ describe('a frozen controller process (sim-freeze)', () => {
     },
   );
 });
+
+describe('a controller starved in the middle of a tick', () => {
+  it('does not take its own fresh samples for stale ones on idle stations', async () => {
+    const h = await harness();
+    await h.run(1000);
+    // The process is preempted for 200 ms after the devices were sampled and before the
+    // supervisor judges them (what a kiosk browser's start did to the e2e board's controller).
+    const sampleAll = h.io.sampleAll.bind(h.io);
+    h.io.sampleAll = async () => {
+      await sampleAll();
+      await h.clock.advance(200);
+    };
+    await h.ctrl.tick(0);
+    h.io.sampleAll = sampleAll;
+    await h.run(1000);
+    assert.deepEqual(
+      h.of('alarm-raised').map((a) => `${a.stationId}: ${a.reason}`),
+      [],
+      'no sensor alarm on an idle board',
+    );
+    assert.ok(h.ctrl.stations.every((s) => s.state === 'idle'));
+  });
+
+  it('still finds a sensor that really gives no new value', async () => {
+    const h = await harness();
+    await h.run(1000);
+    const zone = h.io.stations[0]!.zones[0]!;
+    const read = zone.sensor.read.bind(zone.sensor);
+    const frozen = read();
+    zone.sensor.read = () => frozen;
+    await h.run(LIMITS.sensorStaleMs.default + 50);
+    const alarm = h.of('alarm-raised').find((a) => a.code === 'sensor-implausible');
+    assert.ok(alarm, 'a stale sensor trips');
+    assert.match(alarm.reason, /no new value/);
+  });
+});

@@ -51,7 +51,8 @@ function version(): string {
 async function main(): Promise<void> {
   surviveClosedOutput();
   // Before the board opens, so every output write already runs at the loop's priority.
-  log.info(`control loop scheduling: ${applyScheduling()}`);
+  const scheduling = applyScheduling();
+  log.info(`control loop scheduling: ${scheduling}`);
   const profile = process.env.PRESSO_BOARD || 'simulator';
   let board;
   try {
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     version: version(),
     loopStats: () => loop.stats(),
     latenessCause: new LatenessCauseProbe(),
+    scheduling,
   });
   const logEveryMs = Number(process.env.PRESSO_LOG_PRESSURES ?? 5) * 1000;
   let lastLog = Number.NEGATIVE_INFINITY;

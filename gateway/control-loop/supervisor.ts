@@ -41,6 +41,12 @@ export interface ZoneObservation {
 
 export interface StationObservation {
   nowMs: number;
+  /**
+   * When this tick's sampling round began (≤ nowMs). Staleness is judged against it: a process
+   * preempted between sampling and judging must not take its own fresh samples for stale ones
+   * (that latched sensor-implausible on idle stations of a starved controller). Defaults to nowMs.
+   */
+  sampledFromMs?: number;
   zones: readonly ZoneObservation[];
   /** Pump running as written last tick. */
   pumpOn: boolean;
@@ -154,11 +160,12 @@ export class StationSupervisor {
         );
         return;
       }
-      if (now - t.lastSampleAt > LIMITS.sensorStaleMs.default) {
+      const staleFor = (obs.sampledFromMs ?? now) - t.lastSampleAt;
+      if (staleFor > LIMITS.sensorStaleMs.default) {
         trips.push(
           tripOf(
             'sensor-implausible',
-            `The zone ${zone} pressure sensor has given no new value for ${Math.round(now - t.lastSampleAt)} ms. The station was vented.`,
+            `The zone ${zone} pressure sensor has given no new value for ${Math.round(staleFor)} ms. The station was vented.`,
             { zone },
           ),
         );
