@@ -69,10 +69,10 @@ export interface ControllerOptions {
   /** Bench instrumentation (trip-trace.ts); absent in normal use. */
   tripTrace?: TripTrace;
   /**
-   * What the process did during a late tick's gap (lateness-cause.ts): snapshot() every tick,
-   * explain() on a late one. Absent in virtual time.
+   * What the process did during a late tick's gap (lateness-cause.ts): mark() at every tick
+   * start, explain() on a late one. Absent in virtual time.
    */
-  latenessCause?: { snapshot(): void; explain(): LatenessCause };
+  latenessCause?: { mark(): void; explain(): LatenessCause };
   /** How the process is scheduled, in words, for `hello` (scheduling.ts). */
   scheduling?: string;
 }
@@ -149,6 +149,7 @@ export class Controller {
   /** One control tick. `latenessMs` is how late the tick loop started it. */
   async tick(latenessMs = 0): Promise<void> {
     const { io, clock } = this.opts;
+    this.opts.latenessCause?.mark();
     const sampledFrom = clock.now();
     await io.sampleAll();
     const now = clock.now();
@@ -220,14 +221,10 @@ export class Controller {
     }
   }
 
-  /** The cause of a late tick in the protocol's words; snapshots the probe on every other tick. */
+  /** The cause of a late tick in the protocol's words. */
   private explainLate(late: LateVerdict): LoopLate | null {
-    const probe = this.opts.latenessCause;
-    if (late.kind === 'on-time') {
-      probe?.snapshot();
-      return null;
-    }
-    const detail = probe?.explain();
+    if (late.kind === 'on-time') return null;
+    const detail = this.opts.latenessCause?.explain();
     const { cause: _kind, ...figures } = detail ?? { cause: null };
     this.lastLate = {
       latenessMs: Math.round(late.latenessMs * 10) / 10,

@@ -9,8 +9,9 @@
  *   they are a part of `onCpuMs`, not added to it).
  *
  * Whatever is neither on a CPU nor waiting for one is `otherMs`: blocked in the kernel (a major
- * fault, I/O) or the timer firing late. The tick loop calls snapshot() at every tick start; a
- * late tick asks explain() about the gap since the previous one. Each snapshot is two pread()s of
+ * fault, I/O), a lock (V8's main thread waiting for its GC helper threads) or the timer firing
+ * late. The controller calls mark() at the start of every tick, before it samples; a late tick
+ * then asks explain() about the gap between the previous tick's start and this one's. Each snapshot is two pread()s of
  * small procfs files into a preallocated buffer: no allocation worth the name at 100 Hz. On a
  * system without these files (not Linux) the figures are absent and the cause says 'unknown'.
  */
@@ -46,6 +47,7 @@ export class LatenessCauseProbe {
   private readonly buf = Buffer.alloc(1024);
   private schedFd: number | undefined;
   private statFd: number | undefined;
+  private prev: Counters | undefined;
   private last: Counters | undefined;
   private readonly gc: { start: number; end: number }[] = [];
   private readonly observer: PerformanceObserver | undefined;
@@ -96,16 +98,16 @@ export class LatenessCauseProbe {
     };
   }
 
-  /** At every tick start. */
-  snapshot(): void {
+  /** At every tick start, before anything else. */
+  mark(): void {
+    this.prev = this.last;
     this.last = this.counters() ?? { atMs: this.now(), runNs: NaN, waitNs: NaN, minflt: NaN, majflt: NaN };
   }
 
-  /** About the gap between the previous snapshot and now; takes a new snapshot. */
+  /** About the gap between the last two marks (the previous tick's start and this one's). */
   explain(): LatenessCause {
-    const before = this.last;
-    this.snapshot();
-    const after = this.last as Counters;
+    const before = this.prev;
+    const after = this.last ?? { atMs: this.now(), runNs: NaN, waitNs: NaN, minflt: NaN, majflt: NaN };
     const from = before?.atMs ?? after.atMs;
     const gapMs = after.atMs - from;
     let gcMs = 0;
@@ -159,7 +161,7 @@ export function describeCause(c: LatenessCause): string {
     'cpu-starved': 'other processes had the CPU',
     'own-work': 'the controller was busy',
     'garbage-collection': 'garbage collection',
-    blocked: 'the controller was blocked in the kernel',
+    blocked: 'the controller was blocked (in the kernel, or waiting for its own helper threads)',
     unknown: 'cause unknown',
   }[c.cause];
   return parts.length > 0 ? `${words} (${parts.join(', ')})` : words;
