@@ -64,6 +64,7 @@ export interface StationFrame {
   } | null;
   zones: ZoneFrame[];
   pumpDuty: number;
+  /** The board's ceiling of this station (garment class and station); a session's own is in `session`. */
   ceilingMmHg: number;
   link: LinkHealth;
   /** Active alarms of this station (and board-wide ones such as the emergency stop). */

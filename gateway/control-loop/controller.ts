@@ -317,7 +317,7 @@ export class Controller {
           };
         }),
         pumpDuty: Math.round(st.pumpDuty * 100) / 100,
-        ceilingMmHg: st.ceilingMmHg,
+        ceilingMmHg: st.io.spec.ceilingMmHg,
         link: states.includes('offline') ? 'offline' : states.includes('degraded') ? 'degraded' : 'ok',
         alarms: this.alarms.forStation(st.id),
         sampledAtMs: sampledAt,
