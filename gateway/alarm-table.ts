@@ -53,8 +53,8 @@ export const ALARM_TABLE = {
   'database-recovered': { ...spec('medium', 'never', 'web', 'database-recovered'), latches: 'always' },
 } as const satisfies Record<AlarmTableCode, AlarmSpec>;
 
-/** Priorities from the most to the least urgent, for ordering. */
-export const PRIORITY_ORDER: readonly AlarmPriority[] = ['high', 'medium', 'low'];
+/** Rank of each priority, most urgent first, for ordering alarm lists (board, presso-ctl). */
+export const PRIORITY_RANK: Readonly<Record<AlarmPriority, number>> = { high: 0, medium: 1, low: 2 };
 
 /**
  * A supervisor trip of `code` as the table defines it. `repeatVents` decides an 'on-repeat' code

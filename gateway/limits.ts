@@ -190,7 +190,7 @@ export const LIMITS = {
     50,
     180,
     150,
-    'A tick this late or later vents every station (loop-stall). Below the 200 ms hardware watchdog cut less one 20 Hz period; a pump running 160 ms unsupervised adds at most ~8 mmHg to a chamber (docs/safety.md §5).',
+    'A tick this late or later vents every station (loop-stall). Below the 200 ms hardware watchdog cut less one 20 Hz period; a pump running 160 ms unsupervised adds at most 5.6 mmHg to a chamber on the simulator, under the 20 mmHg trip margin (docs/safety.md §5).',
   ),
   loopLateBurst: limit(
     'ticks/60 s',

@@ -36,7 +36,7 @@ export const COLOAD_TOKEN = 'coload-admin-token-0123456789';
 export const COLOAD_SETTINGS = {
   /** As before this bench: nice -10, nothing else. */
   nice: { env: { PRESSO_CONTROLLER_SCHED: 'nice' }, nodeArgs: [] },
-  /** SCHED_FIFO priority 1 (the default now). */
+  /** SCHED_FIFO priority 1 for every thread, asked for explicitly (the default now). */
   fifo: { env: { PRESSO_CONTROLLER_SCHED: 'fifo' }, nodeArgs: [] },
   /** nice -10 and the controller alone on the last CPU, the web process on the others. */
   affinity: { env: { PRESSO_CONTROLLER_SCHED: 'nice', PRESSO_CONTROLLER_CPUS: 'last' }, nodeArgs: [] },
@@ -45,11 +45,8 @@ export const COLOAD_SETTINGS = {
     env: { PRESSO_CONTROLLER_SCHED: 'nice' },
     nodeArgs: ['--max-semi-space-size=1', '--single-threaded-gc'],
   },
-  /** What ecosystem.config.js runs: SCHED_FIFO and the heap flags. */
-  production: {
-    env: { PRESSO_CONTROLLER_SCHED: 'fifo' },
-    nodeArgs: ['--max-semi-space-size=1', '--single-threaded-gc'],
-  },
+  /** As npm start, pm2 and the unit run it: no setting given, the controller's own default. */
+  production: { env: {}, nodeArgs: [] },
 } as const;
 export type ColoadSetting = keyof typeof COLOAD_SETTINGS;
 
