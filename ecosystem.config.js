@@ -55,10 +55,12 @@ const logDir = process.env.PRESSO_LOG_DIR;
 const logs = (name) =>
   logDir ? { out_file: join(logDir, `${name}.out.log`), error_file: join(logDir, `${name}.err.log`) } : {};
 
-// The controller trips its loop-stall rule at 50 ms, so on a busy moment (both processes starting,
-// a large API answer) it must win the CPU. The web process and the watchdog app run through
-// `nice -n 10`, 10 steps below the controller (under systemd: the unit's Nice=-5 for the
-// controller, 5 for them). Lowering one's own priority needs no privilege, and `nice` execs node
+// The controller schedules itself (SCHED_FIFO at priority 1 where permitted, else nice -10:
+// gateway/control-loop/scheduling.ts, measured in docs/benchmarks.md "Co-load"); nothing here
+// needs to. The web process and the watchdog app run through `nice -n 10`, 10 steps below the
+// controller's fallback (under systemd: the unit's Nice=-5 for the controller, 5 for them). No V8
+// heap flags and no CPU pinning: neither helped in the co-load bench on its own, and with the
+// real-time policy there was nothing left for them to do. Lowering one's own priority needs no privilege, and `nice` execs node
 // in place, so pm2 still sees and signals the node process itself.
 const niced = existsSync('/usr/bin/nice')
   ? { interpreter: '/usr/bin/nice', interpreter_args: ['-n', '10', process.execPath] }

@@ -6,6 +6,7 @@
  *   npm run bench -- --seconds 5       the quick run shortened further (the test suite uses it)
  *   npm run bench -- --json FILE       also writes the figures as JSON
  *   npm run bench -- --no-baseline     skips the one-process baseline
+ *   npm run bench -- --coload          the co-load bench instead (bench/coload.ts): 10 min (--quick 2)
  *   npm run bench -- --tsx             runs the processes from sources through tsx (no compile;
  *                                      RSS and start-up then include tsx's loader)
  *   npm run bench -- --followers       only the cost of live followers (0, 8, 32, 64 clients each
@@ -18,6 +19,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { coloadMain } from './coload.js';
 import { compiledRunner, TSX_RUNNER } from './lib/compile.js';
 import { followerCost } from './lib/followers.js';
 import { runPhase, type PhaseResult } from './lib/phase.js';
@@ -76,7 +78,7 @@ export const TARGETS = {
 
 const log = (m: string) => console.error(`[bench] ${m}`);
 
-function machine() {
+export function machine() {
   const cpus = os.cpus();
   return {
     cpuModel: cpus[0]?.model ?? 'unknown',
@@ -102,6 +104,10 @@ function latenessOf(p: PhaseResult) {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--coload')) {
+    await coloadMain(process.argv.slice(2), machine(), log);
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const m = machine();
   if (process.argv.includes('--followers')) {

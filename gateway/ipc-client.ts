@@ -102,6 +102,7 @@ const SERVER_EVENTS: Record<EventName, true> = {
   'alarm-raised': true,
   'alarm-cleared': true,
   counters: true,
+  'loop-late': true,
 };
 
 interface Pending {

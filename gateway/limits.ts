@@ -178,8 +178,95 @@ export const LIMITS = {
     100,
     'The pump may run with every inlet shut at most this long: a 10 mL manifold reaches 500 mmHg in ~0.1 s (pneumatics reference §1.3).',
   ),
-  loopStallPeriods: limit('ticks', 2, 20, 5, 'A tick later than this many periods vents everything.'),
+  loopLatePeriods: limit(
+    'ticks',
+    2,
+    20,
+    5,
+    'A tick later than this many periods is a late tick: the supervisor checks the fresh pressures and reports it (loop-late, not latched) and vents only by the two rules below.',
+  ),
+  loopLateHardMs: limit(
+    'ms',
+    50,
+    180,
+    150,
+    'A tick this late or later vents every station (loop-stall). Below the 200 ms hardware watchdog cut less one 20 Hz period; a pump running 160 ms unsupervised adds at most 5.6 mmHg to a chamber on the simulator, under the 20 mmHg trip margin (docs/safety.md §5).',
+  ),
+  loopLateBurst: limit(
+    'ticks/60 s',
+    2,
+    10,
+    3,
+    'This many late ticks within 60 s vent every station (loop-stall): a loop that keeps missing its deadline is not one nuisance gap.',
+  ),
+  zeroOffsetMaxMmHg: limit(
+    'mmHg',
+    2,
+    20,
+    10,
+    'Largest sensor zero offset the sensor-zero self-test stores and set-zero-offsets accepts: an MPX5050 drifts up to ±9 mmHg uncalibrated; more is a faulty sensor.',
+  ),
 } as const satisfies Record<string, Limit>;
+
+/** Window of the loopLateBurst rule. */
+export const LOOP_LATE_WINDOW_MS = 60_000;
+
+/** Most zones (chambers) one station's garment may have, in the board file, the API and the simulator. */
+export const MAX_ZONES = 12;
+
+/**
+ * The highest zone target a session may have under `ceilingMmHg`: a fill overshoots by up to a
+ * few mmHg (the regulation goal), which at the ceiling itself would trip the over-pressure rule,
+ * so targets stay `regulationHeadroomMmHg` below it. Used by the station (plan), the API (walk-up
+ * limits) and the dashboard (slider range, disabled presets).
+ */
+export function highestTargetMmHg(ceilingMmHg: number): number {
+  return ceilingMmHg - LIMITS.regulationHeadroomMmHg.default;
+}
+
+/** The inverse of highestTargetMmHg: the ceiling under which `maxTargetMmHg` is the highest target. */
+export function ceilingForMaxTargetMmHg(maxTargetMmHg: number): number {
+  return maxTargetMmHg + LIMITS.regulationHeadroomMmHg.default;
+}
+
+/** Where a session's effective ceiling comes from; the lowest one wins. */
+export interface CeilingSources {
+  /** The board's station ceiling, already lowered to the garment class (StationSpec.ceilingMmHg). */
+  boardMmHg: number;
+  /** The station ceiling staff set in the station settings, if any. */
+  stationSettingMmHg?: number | undefined;
+  /** The walk-up maximum target, for a walk-up start (a target, not a ceiling: headroom is added). */
+  walkUpMaxTargetMmHg?: number | undefined;
+  /** The client's own ceiling (e.g. from a screening or a prescription). */
+  clientMmHg?: number | undefined;
+}
+
+export type CeilingSource = 'board' | 'station' | 'walk-up' | 'client';
+
+/**
+ * The one effective ceiling of a session: the lowest of the board (garment class and station),
+ * the station setting, the walk-up maximum and the client's own limit, never above the absolute
+ * ceiling. The controller's plan, the supervisor's over-pressure trip, the frame and the UI all
+ * read this number. `source` says which limit set it (for the reason shown next to a refused or
+ * disabled preset); a value that is not a positive number is ignored, not taken as 0.
+ */
+export function effectiveCeiling(s: CeilingSources): { ceilingMmHg: number; source: CeilingSource } {
+  const usable = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v) && v > 0;
+  let best: { ceilingMmHg: number; source: CeilingSource } = {
+    ceilingMmHg: Math.min(s.boardMmHg, LIMITS.absoluteCeilingMmHg.max),
+    source: 'board',
+  };
+  const consider = (v: number | undefined, source: CeilingSource) => {
+    if (usable(v) && v < best.ceilingMmHg) best = { ceilingMmHg: v, source };
+  };
+  consider(s.stationSettingMmHg, 'station');
+  consider(
+    usable(s.walkUpMaxTargetMmHg) ? ceilingForMaxTargetMmHg(s.walkUpMaxTargetMmHg) : undefined,
+    'walk-up',
+  );
+  consider(s.clientMmHg, 'client');
+  return best;
+}
 
 /** Garment classes: the kind of chamber, which sets its physics and its pressure ceiling. */
 export const GARMENT_CLASSES = ['leg', 'arm', 'thigh', 'abdomen'] as const;

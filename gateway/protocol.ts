@@ -44,6 +44,11 @@ export interface StationFrame {
   selfTest: 'valve-click' | 'sensor-zero' | 'leak' | null;
   session: {
     id: string;
+    /**
+     * The session's effective ceiling (board, station setting, walk-up maximum, client): its
+     * targets stay below it and its over-pressure trip never exceeds it.
+     */
+    ceilingMmHg: number;
     programId: string;
     programName: string;
     programVersion: number;
@@ -59,6 +64,7 @@ export interface StationFrame {
   } | null;
   zones: ZoneFrame[];
   pumpDuty: number;
+  /** The board's ceiling of this station (garment class and station); a session's own is in `session`. */
   ceilingMmHg: number;
   link: LinkHealth;
   /** Active alarms of this station (and board-wide ones such as the emergency stop). */
@@ -190,6 +196,30 @@ export interface LoopHealth {
   latenessP99Ms: number;
   latenessMaxMs: number;
   skippedTicks: number;
+  /** Late ticks since the controller started (the late-tick rule's maintenance counter). */
+  lateTicks: number;
+  /** The most recent late tick, if any. */
+  lastLate: LoopLate | null;
+}
+
+/** A tick later than loopLatePeriods that did not vent (gateway/control-loop/late-tick.ts). */
+export interface LoopLate {
+  latenessMs: number;
+  periodMs: number;
+  /** Late ticks within the last 60 s, this one included. */
+  lateInWindow: number;
+  /** What the controller's main thread did during the gap, in words. */
+  cause: string;
+  /** The figures behind `cause` (gateway/control-loop/lateness-cause.ts), where the OS gives them. */
+  detail?: {
+    gapMs: number;
+    runQueueMs?: number;
+    onCpuMs?: number;
+    gcMs: number;
+    minorFaults?: number;
+    majorFaults?: number;
+  };
+  atEpochMs: number;
 }
 
 export interface ControllerInfo {
@@ -198,6 +228,8 @@ export interface ControllerInfo {
   board: string;
   simulated: boolean;
   startedAtEpochMs: number;
+  /** How the control loop is scheduled, in words (gateway/control-loop/scheduling.ts). */
+  scheduling?: string;
   loop: LoopHealth;
   devices: Record<string, { type: string; state: LinkHealth; message?: string }>;
 }
@@ -219,6 +251,11 @@ export interface Commands {
   'set-zero-offsets': [{ stationId: string; offsetsMmHg: number[] }, { stationId: string }];
   'sim-inject': [{ stationId: string; kind: string; zone?: number }, { active: string[] }];
   'sim-clear': [{ stationId: string; kind?: string }, { active: string[] }];
+  /**
+   * Simulated boards only (a test hook): blocks the controller's event loop for `ms` (1…2000), as
+   * a starved or stalled process would, so the late-tick rule can be shown from both sides.
+   */
+  'sim-freeze': [{ ms: number }, { frozeMs: number }];
 }
 export type CommandName = keyof Commands;
 
@@ -230,6 +267,8 @@ export interface Events {
   'alarm-raised': AlarmInfo;
   'alarm-cleared': AlarmInfo;
   counters: MaintenanceCounters[];
+  /** Low priority, not latched, nothing vented: support sees it with its duration and cause. */
+  'loop-late': LoopLate;
 }
 export type EventName = keyof Events;
 

@@ -42,6 +42,7 @@ if (files.length === 0) {
 const REAL_TIME = [
   'gateway/server/',
   'control-loop/process.test',
+  'control-loop/late-tick.test',
   'drivers/modbus.test',
   'drivers/gpio.test',
   'safe-state/safe-state.test',

@@ -203,3 +203,57 @@ test(
     await alarm.waitFor({ state: 'detached', timeout: 10_000 });
   },
 );
+
+test(
+  'the start dialog offers nothing the controller would refuse: presets above the effective ceiling are disabled with the reason',
+  { skip: skip ?? false },
+  async () => {
+    await readyBoard(gw);
+    if ((await board.getByRole('button', { name: 'Lock', exact: true }).count()) === 0)
+      await staffUnlock(board);
+    const settings = {
+      walkUpEnabled: false,
+      walkUpPrograms: [],
+      walkUpMaxPressureMmHg: 40,
+      walkUpMaxDurationMin: 20,
+    };
+    const tile = board.locator('.tile[data-station="lounge-1"]');
+    const open = async () => {
+      await readyBoard(gw);
+      await waitShown(gw, tile.getByRole('button', { name: 'Start…' }));
+      await tile.getByRole('button', { name: 'Start…' }).click();
+      return board.getByRole('dialog');
+    };
+
+    // lounge-1's board ceiling is 80 mmHg: targets at most 75.
+    await gw.admin('PUT', '/api/stations/lounge-1/settings', settings);
+    let dialog = await open();
+    await dialog.getByTestId('start-limits').getByText('ceiling 80 mmHg: the station’s ceiling').waitFor();
+    const sports = dialog.locator('select[name=program] option[value="leg-recovery-pulse"]');
+    assert.equal(await sports.isDisabled(), true, 'Sports recovery – legs (80 mmHg) is not offered');
+    assert.match(
+      await sports.innerText(),
+      /Sports recovery – legs — needs 80 mmHg, above this station’s 75 mmHg/,
+    );
+    assert.ok(Number(await dialog.locator('input[name=pressure]').getAttribute('max')) <= 75);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    // Staff lower the station's ceiling to 50 mmHg: the dialog follows, and says why.
+    await gw.admin('PUT', '/api/stations/lounge-1/settings', { ...settings, ceilingMmHg: 50 });
+    dialog = await open();
+    await dialog
+      .getByTestId('start-limits')
+      .getByText('ceiling 50 mmHg: set by staff for this station')
+      .waitFor();
+    assert.ok(Number(await dialog.locator('input[name=pressure]').getAttribute('max')) <= 45);
+    const offered = await dialog
+      .locator('select[name=program] option:not([disabled])')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    assert.ok(
+      !offered.includes('leg-body-contouring'),
+      `a 60 mmHg preset is not offered (offered: ${offered.join(', ')})`,
+    );
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await gw.admin('PUT', '/api/stations/lounge-1/settings', settings);
+  },
+);

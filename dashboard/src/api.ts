@@ -3,6 +3,7 @@
  * controller defines come from gateway/protocol.ts; the few the web process adds are declared here.
  */
 import type { Program } from '../../gateway/control-loop/programs/schema.js';
+import type { CeilingSource } from '../../gateway/limits.js';
 import type {
   AlarmInfo,
   ControllerInfo,
@@ -62,10 +63,26 @@ export interface Actor {
 }
 
 /** GET /api/stations: the parts of the REST view the live frames do not carry. */
+/** An effective ceiling as the web process reports it (gateway/limits.ts effectiveCeiling). */
+export interface CeilingView {
+  ceilingMmHg: number;
+  /** The highest zone target under it (limits.ts highestTargetMmHg). */
+  highestTargetMmHg: number;
+  source: CeilingSource;
+}
+
 export interface StationView {
   id: string;
   name: string;
-  walkUp: { programs: string[]; maxPressureMmHg: number; maxDurationMin: number } | null;
+  /** What a staff start on this station gets now. */
+  startCeiling: CeilingView;
+  sessionCeilingMmHg: number | null;
+  walkUp: {
+    programs: string[];
+    maxPressureMmHg: number;
+    maxDurationMin: number;
+    ceiling: CeilingView;
+  } | null;
 }
 
 export interface ProgramRecordView {

@@ -1,3 +1,4 @@
+import { PRIORITY_RANK as PRIORITY_ORDER } from '../../gateway/alarm-table.js';
 import type { AlarmInfo, StationFrame } from './api.js';
 import { num } from './i18n/index.js';
 
@@ -10,8 +11,6 @@ export function clock(seconds: number): string {
 export function mmHg(v: number | null | undefined): string {
   return v === null || v === undefined ? '—' : num(v);
 }
-
-const PRIORITY_ORDER: Record<AlarmInfo['priority'], number> = { high: 0, medium: 1, low: 2 };
 
 /** Active and latched alarms of every station once each (board-wide ones appear in every frame). */
 export function activeAlarms(frames: StationFrame[]): AlarmInfo[] {

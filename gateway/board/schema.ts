@@ -4,7 +4,7 @@
  */
 import Type, { type Static } from 'typebox';
 import type { SchemaHints } from '../config-check.js';
-import { GARMENT_CLASSES, LIMITS } from '../limits.js';
+import { GARMENT_CLASSES, LIMITS, MAX_ZONES } from '../limits.js';
 
 const CHANNEL_REF_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*:\\S+$';
 
@@ -30,7 +30,6 @@ export const ZoneSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const MAX_ZONES = 12;
 export const MAX_STATIONS = 8;
 
 export const StationSchema = Type.Object(

@@ -80,6 +80,7 @@ class FakeController extends FakeStations implements ControllerApi {
         phase: { kind: 'inflating', zone: 2 },
         session: {
           id: 's-9',
+          ceilingMmHg: 100,
           programId: 'leg-recovery-pulse',
           programName: 'Sports recovery – legs',
           programVersion: 1,

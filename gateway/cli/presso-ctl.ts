@@ -22,6 +22,7 @@ import {
 } from '../protocol.js';
 import { PRESETS, presetById } from '../control-loop/programs/presets.js';
 import type { Program } from '../control-loop/programs/schema.js';
+import { PRIORITY_RANK as PRIORITY_ORDER } from '../alarm-table.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -128,8 +129,6 @@ function stationTable(frames: StationFrame[]): string {
     ]),
   );
 }
-
-const PRIORITY_ORDER: Record<AlarmInfo['priority'], number> = { high: 0, medium: 1, low: 2 };
 
 function alarmTable(alarms: AlarmInfo[]): string {
   const sorted = [...alarms].sort(

@@ -13,6 +13,8 @@ import type { BoardIo } from '../board/open.js';
 import type { Simulation } from '../sim/from-board.js';
 import { isFaultKind, SimFaultError, type SimFault } from '../sim/faults.js';
 import { LIMITS } from '../limits.js';
+import { describeCause, type LatenessCause } from './lateness-cause.js';
+import { LateTickRule, type LateVerdict } from './late-tick.js';
 import {
   CommandError,
   PROTOCOL_VERSION,
@@ -23,6 +25,7 @@ import {
   type ControllerInfo,
   type EventName,
   type Events,
+  type LoopLate,
   type MaintenanceCounters,
   type SessionReport,
   type StartArgs,
@@ -39,6 +42,8 @@ import type { TripTrace } from './trip-trace.js';
 export const FRAME_INTERVAL_MS = 50;
 /** Maintenance counters are published this often, for the web process to persist. */
 export const COUNTERS_INTERVAL_MS = 10_000;
+/** The longest loop freeze the sim-freeze test hook makes (above the watchdog's 200 ms cut). */
+const MAX_FREEZE_MS = 2000;
 
 type Listener = <E extends EventName>(event: E, data: Events[E]) => void;
 
@@ -63,6 +68,13 @@ export interface ControllerOptions {
   loopStats?: () => LatenessStats;
   /** Bench instrumentation (trip-trace.ts); absent in normal use. */
   tripTrace?: TripTrace;
+  /**
+   * What the process did during a late tick's gap (lateness-cause.ts): mark() at every tick
+   * start, explain() on a late one. Absent in virtual time.
+   */
+  latenessCause?: { mark(): void; explain(): LatenessCause };
+  /** How the process is scheduled, in words, for `hello` (scheduling.ts). */
+  scheduling?: string;
 }
 
 export class Controller {
@@ -78,11 +90,14 @@ export class Controller {
   private lastCountersMs = Number.NEGATIVE_INFINITY;
   private lastTickMs: number | undefined;
   private readonly startedAtEpochMs: number;
+  private readonly lateRule: LateTickRule;
+  private lastLate: LoopLate | null = null;
 
   constructor(private readonly opts: ControllerOptions) {
     this.epochNow = opts.epochNow ?? Date.now;
     this.startedAtEpochMs = this.epochNow();
     this.alarms = new AlarmBook(this.epochNow);
+    this.lateRule = new LateTickRule(this.periodMs);
     this.stations = opts.io.stations.map((s) => new Station(s, this.epochNow));
     const now = opts.clock.now();
     this.supervisors = this.stations.map((s) => new StationSupervisor(s.id, s.io.zones.length, now));
@@ -134,16 +149,21 @@ export class Controller {
   /** One control tick. `latenessMs` is how late the tick loop started it. */
   async tick(latenessMs = 0): Promise<void> {
     const { io, clock } = this.opts;
+    this.opts.latenessCause?.mark();
+    const sampledFrom = clock.now();
     await io.sampleAll();
     const now = clock.now();
     const dt = this.lastTickMs === undefined ? 0 : now - this.lastTickMs;
     this.lastTickMs = now;
 
-    // Board-wide rules first: they vent every station.
+    // Board-wide rules first: they vent every station. A late tick is judged here, but every
+    // station's rules below still run on the fresh samples of this tick (late-tick.ts).
+    const late = this.lateRule.judge(now, latenessMs);
+    const cause = this.explainLate(late);
     const boardTrips = checkBoard({
       estopPressed: io.estop?.value === true,
-      latenessMs,
-      periodMs: this.periodMs,
+      late,
+      cause: cause?.cause ?? null,
     });
     this.publish(this.alarms.update(null, boardTrips));
     const boardVent = boardTrips.find((t) => t.vent);
@@ -154,12 +174,13 @@ export class Controller {
     this.stations.forEach((st, i) => {
       const down = st.io.devices.find((d) => health[d.id]?.state === 'offline');
       const zones = st.observe(now);
-      trace?.limits(st.id, zones, st.io.spec.ceilingMmHg);
+      trace?.limits(st.id, zones, st.ceilingMmHg);
       const trips = (this.supervisors[i] as StationSupervisor).check({
         nowMs: now,
+        sampledFromMs: sampledFrom,
         zones,
         pumpOn: st.pumpDuty > 0,
-        ceilingMmHg: st.io.spec.ceilingMmHg,
+        ceilingMmHg: st.ceilingMmHg,
         sessionElapsedMs: st.sessionElapsedMs(now),
         sessionMaxMs: st.sessionMaxMs(),
         linkDown: down ? `${down.id}: ${health[down.id]?.message ?? 'offline'}` : null,
@@ -193,10 +214,27 @@ export class Controller {
       this.lastFrameMs = now;
       if (this.listeners.size > this.noFrames.size) for (const f of this.frames()) this.emit('frame', f);
     }
+    if (late.kind === 'late' && cause) this.emit('loop-late', cause);
     if (now - this.lastCountersMs >= COUNTERS_INTERVAL_MS) {
       this.lastCountersMs = now;
       this.emit('counters', this.counterReport());
     }
+  }
+
+  /** The cause of a late tick in the protocol's words. */
+  private explainLate(late: LateVerdict): LoopLate | null {
+    if (late.kind === 'on-time') return null;
+    const detail = this.opts.latenessCause?.explain();
+    const { cause: _kind, ...figures } = detail ?? { cause: null };
+    this.lastLate = {
+      latenessMs: Math.round(late.latenessMs * 10) / 10,
+      periodMs: this.periodMs,
+      lateInWindow: late.lateInWindow,
+      cause: detail ? describeCause(detail) : 'cause unknown (no process figures here)',
+      ...(detail ? { detail: figures as NonNullable<LoopLate['detail']> } : {}),
+      atEpochMs: this.epochNow(),
+    };
+    return this.lastLate;
   }
 
   /**
@@ -254,6 +292,7 @@ export class Controller {
         session: s
           ? {
               id: s.id,
+              ceilingMmHg: s.ceilingMmHg,
               programId: s.program.id,
               programName: s.program.name,
               programVersion: s.program.version,
@@ -326,12 +365,15 @@ export class Controller {
       board: this.opts.io.board.name,
       simulated: this.opts.sim !== undefined,
       startedAtEpochMs: this.startedAtEpochMs,
+      ...(this.opts.scheduling ? { scheduling: this.opts.scheduling } : {}),
       loop: {
         periodMs: this.periodMs,
         latenessP50Ms: s?.p50Ms ?? 0,
         latenessP99Ms: s?.p99Ms ?? 0,
         latenessMaxMs: s?.maxMs ?? 0,
         skippedTicks: s?.skipped ?? 0,
+        lateTicks: this.lateRule.lateTicks,
+        lastLate: this.lastLate,
       },
       devices: Object.fromEntries(
         this.opts.io.devices.map((d) => {
@@ -435,11 +477,14 @@ export class Controller {
         if (
           !Array.isArray(offsets) ||
           offsets.length !== st.io.zones.length ||
-          !offsets.every((o) => typeof o === 'number' && Number.isFinite(o) && Math.abs(o) <= 20)
+          !offsets.every(
+            (o) =>
+              typeof o === 'number' && Number.isFinite(o) && Math.abs(o) <= LIMITS.zeroOffsetMaxMmHg.default,
+          )
         ) {
           throw new CommandError(
             'bad-request',
-            `offsetsMmHg must list ${st.io.zones.length} numbers within ±20 mmHg, one per zone`,
+            `offsetsMmHg must list ${st.io.zones.length} numbers within ±${LIMITS.zeroOffsetMaxMmHg.default} mmHg, one per zone`,
           );
         }
         st.io.zones.forEach((z, i) => z.sensor.setZeroOffset(offsets[i] as number));
@@ -448,6 +493,8 @@ export class Controller {
       case 'sim-inject':
       case 'sim-clear':
         return this.simFault(cmd === 'sim-inject', a) as R;
+      case 'sim-freeze':
+        return this.simFreeze(a.ms) as R;
       case 'self-test': {
         const st = this.station(a.stationId);
         if (!SELF_TEST_KINDS.includes(a.kind as SelfTestKind)) {
@@ -519,6 +566,23 @@ export class Controller {
         .faults(st.id)
         .map((f) => ('zone' in f && f.zone !== undefined ? `${f.kind}@${f.zone + 1}` : f.kind)),
     };
+  }
+
+  /**
+   * Blocks the event loop for `ms`, as a starved process would be: the tick loop runs late by
+   * about that much and the late-tick rule judges the gap. Simulated boards only.
+   */
+  private simFreeze(ms: unknown): Commands['sim-freeze'][1] {
+    if (!this.opts.sim)
+      throw new CommandError('refused', 'freezing the loop exists only on a simulated board');
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 1 || ms > MAX_FREEZE_MS) {
+      throw new CommandError('bad-request', `ms must be a number of milliseconds from 1 to ${MAX_FREEZE_MS}`);
+    }
+    const from = performance.now();
+    while (performance.now() - from < ms) {
+      // Busy on purpose: the point is to hold the event loop.
+    }
+    return { frozeMs: Math.round(performance.now() - from) };
   }
 
   /** Every output off, written now (shutdown, uncaught error). */

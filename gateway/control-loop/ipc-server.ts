@@ -72,6 +72,7 @@ const COMMANDS: Record<CommandName, true> = {
   'set-zero-offsets': true,
   'sim-inject': true,
   'sim-clear': true,
+  'sim-freeze': true,
 };
 
 /** A frame as the controller last reported it, with each top-level field's JSON computed once

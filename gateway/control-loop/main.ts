@@ -12,12 +12,13 @@
  *   PRESSO_DATA_DIR           where the controller socket lives (default ./data)
  *   PRESSO_CONTROLLER_SOCKET  the socket path itself (default $PRESSO_DATA_DIR/controller.sock)
  *   PRESSO_LOG_PRESSURES      seconds between pressure log lines; 0 turns them off (default 5)
+ *   PRESSO_CONTROLLER_SCHED   fifo (default: SCHED_FIFO 1 where permitted, else nice -10) or nice
+ *   PRESSO_CONTROLLER_CPUS    a CPU list to pin the controller to (optional; scheduling.ts)
  *   PRESSO_BENCH_TRACE        bench only: a file to append trip-to-vent timings to (trip-trace.ts);
  *                             ignored on a board without a simulator
  */
 import { surviveClosedOutput } from '../closed-output.js';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RealClock } from '../clock.js';
 import { loadBoard } from '../board/load.js';
@@ -26,6 +27,8 @@ import { BoardConfigError, type Logger } from '../drivers/io.js';
 import { controllerSocketPath, PACKAGE_ROOT } from '../paths.js';
 import { Controller } from './controller.js';
 import { IpcServer } from './ipc-server.js';
+import { LatenessCauseProbe } from './lateness-cause.js';
+import { applyScheduling } from './scheduling.js';
 import { formatPressures } from './pressure-log.js';
 import { TickLoop } from './tick-loop.js';
 import { TripTraceFile } from './trip-trace.js';
@@ -45,29 +48,11 @@ function version(): string {
   }
 }
 
-/**
- * The control loop's nice value. Its loop-stall rule trips at 5 periods (50 ms at 100 Hz), so it
- * must win the CPU over the web process, pm2 and whatever else runs on the Pi; nice rather than a
- * real-time policy, so that a bug in the loop cannot lock up the whole machine.
- */
-const CONTROLLER_NICE = -10;
-
-function raisePriority(): void {
-  try {
-    if (getPriority() > CONTROLLER_NICE) setPriority(CONTROLLER_NICE);
-    log.info(`control loop at nice ${getPriority()}`);
-  } catch (e) {
-    // A laptop user without CAP_SYS_NICE; on the Pi the unit's LimitNICE allows it.
-    log.info(
-      `control loop at nice ${getPriority()} (raising it to ${CONTROLLER_NICE} was not allowed: ` +
-        `${(e as NodeJS.ErrnoException).code ?? String(e)}; see systemd/README.md)`,
-    );
-  }
-}
-
 async function main(): Promise<void> {
   surviveClosedOutput();
-  raisePriority();
+  // Before the board opens, so every output write already runs at the loop's priority.
+  const scheduling = applyScheduling();
+  log.info(`control loop scheduling: ${scheduling}`);
   const profile = process.env.PRESSO_BOARD || 'simulator';
   let board;
   try {
@@ -104,6 +89,8 @@ async function main(): Promise<void> {
     ...(tripTrace ? { tripTrace } : {}),
     version: version(),
     loopStats: () => loop.stats(),
+    latenessCause: new LatenessCauseProbe(),
+    scheduling,
   });
   const logEveryMs = Number(process.env.PRESSO_LOG_PRESSURES ?? 5) * 1000;
   let lastLog = Number.NEGATIVE_INFINITY;
@@ -135,6 +122,9 @@ async function main(): Promise<void> {
     if (event === 'alarm-raised') {
       const a = data as { priority: string; stationId: string | null; reason: string };
       log.warn(`ALARM (${a.priority}) ${a.stationId ?? 'all stations'}: ${a.reason}`);
+    } else if (event === 'loop-late') {
+      const l = data as { latenessMs: number; lateInWindow: number; cause: string };
+      log.warn(`late tick: ${l.latenessMs} ms (${l.lateInWindow} within 60 s): ${l.cause}; nothing vented`);
     } else if (event === 'session-ended') {
       const r = data as { stationId: string; end: string; reason: string };
       log.info(`session on ${r.stationId} ended: ${r.end} (${r.reason})`);

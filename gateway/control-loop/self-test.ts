@@ -9,6 +9,7 @@
  *   sealed — inlet and exhaust shut, no top-ups — for 10 s; the decay is reported in mmHg/min
  *   against the 15 mmHg/min acceptance figure of inspection procedures.
  */
+import { LIMITS } from '../limits.js';
 import type { SelfTestResult } from '../protocol.js';
 import type { ZoneCommandKind } from './regulator.js';
 
@@ -20,7 +21,7 @@ export const CLICK_MS = 300;
 export const ZERO_SETTLE_MS = 3000;
 export const ZERO_AVERAGE_MS = 1000;
 /** Larger offsets are not drift but a faulty sensor or a chamber that is not empty. */
-export const ZERO_MAX_OFFSET_MMHG = 10;
+export const ZERO_MAX_OFFSET_MMHG = LIMITS.zeroOffsetMaxMmHg.default;
 export const LEAK_TEST_MMHG = 40;
 /** Thermal settling after a fill takes 1–5 s (pneumatics reference §1.6). */
 export const LEAK_SETTLE_MS = 5000;

@@ -4,7 +4,7 @@
  * stages outputs; the controller has the supervisor check it first and gates what it stages.
  */
 import type { StationIo, ZoneIo } from '../board/open.js';
-import { LIMITS } from '../limits.js';
+import { effectiveCeiling, highestTargetMmHg, LIMITS } from '../limits.js';
 import { planAdjustment, type SessionPlanBasis } from './adjust.js';
 import {
   CommandError,
@@ -31,6 +31,8 @@ const VENTED_MMHG = LIMITS.ventBelowMmHg.default;
 
 interface Session {
   id: string;
+  /** The session's effective ceiling (gateway/limits.ts effectiveCeiling). */
+  ceilingMmHg: number;
   program: Program;
   runner: ProgramRunner;
   targets: ZoneTarget[];
@@ -59,6 +61,11 @@ export class Station {
   private test: { run: SelfTestRun; resolve: (r: SelfTestResult) => void } | null = null;
   /** Setpoints stay until the station is vented, so the over-pressure limit does not drop mid-vent. */
   private setpoints: number[];
+  /**
+   * The effective ceiling the supervisor enforces: the session's while it runs and until the
+   * station has vented after it (like the setpoints), the board's otherwise.
+   */
+  private ceiling: number;
   readonly regulators: ZoneRegulator[];
   /** What was staged (and so written) at the last tick, per zone. */
   readonly written: ZoneDrive[];
@@ -74,6 +81,7 @@ export class Station {
   ) {
     const n = io.zones.length;
     this.setpoints = new Array<number>(n).fill(0);
+    this.ceiling = io.spec.ceilingMmHg;
     this.regulators = Array.from({ length: n }, () => new ZoneRegulator());
     this.written = Array.from({ length: n }, () => ({ inlet: false, exhaust: false, pumpDemand: 0 }));
     this.commands = new Array<ZoneCommandKind>(n).fill('vent');
@@ -88,6 +96,11 @@ export class Station {
 
   get sessionInfo(): Session | null {
     return this.session;
+  }
+
+  /** The ceiling the over-pressure trip uses now (never above the board's station ceiling). */
+  get ceilingMmHg(): number {
+    return this.ceiling;
   }
 
   /** What the supervisor needs about each zone this tick. */
@@ -153,17 +166,21 @@ export class Station {
         `the program lasts ${program.durationMin} minutes, above the maximum of ${LIMITS.sessionMaxMin.default}`,
       );
     }
-    let ceiling = spec.ceilingMmHg;
     if (args.clientCeilingMmHg !== undefined) {
       if (!(Number.isFinite(args.clientCeilingMmHg) && args.clientCeilingMmHg > 0)) {
         throw new CommandError('bad-request', 'clientCeilingMmHg must be a positive number');
       }
-      ceiling = Math.min(ceiling, args.clientCeilingMmHg);
     }
+    // The web process folds the station setting and the walk-up maximum into clientCeilingMmHg
+    // (the lowest of them); the board's own ceiling is applied here.
+    const ceiling = effectiveCeiling({
+      boardMmHg: spec.ceilingMmHg,
+      clientMmHg: args.clientCeilingMmHg,
+    }).ceilingMmHg;
     let targets: ZoneTarget[];
     // Targets stay a little below the ceiling: a fill overshoots by a few mmHg, and at the
     // ceiling itself that overshoot would be an over-pressure trip.
-    const planCeilingMmHg = ceiling - LIMITS.regulationHeadroomMmHg.default;
+    const planCeilingMmHg = highestTargetMmHg(ceiling);
     try {
       const plan = targetsFor(program, this.io.zones.length, {
         ceilingMmHg: planCeilingMmHg,
@@ -178,6 +195,7 @@ export class Station {
     }
     this.session = {
       id: args.sessionId,
+      ceilingMmHg: ceiling,
       program,
       runner: new ProgramRunner(program, this.io.zones.length, targets, nowMs),
       targets,
@@ -195,6 +213,7 @@ export class Station {
       pendingSetpoints: null,
     };
     this.setpoints = targets.map((t) => (t.skipped ? 0 : t.targetMmHg));
+    this.ceiling = ceiling;
     for (const r of this.regulators) r.reset();
     this.state = 'running';
   }
@@ -282,6 +301,7 @@ export class Station {
     const offsets = this.io.zones.map((z) => z.sensor.zeroOffsetMmHg);
     const run = new SelfTestRun(kind, this.io.zones.length, nowMs, offsets);
     this.setpoints = this.io.zones.map(() => (kind === 'leak' ? LEAK_TEST_MMHG : 0));
+    this.ceiling = this.io.spec.ceilingMmHg;
     for (const r of this.regulators) r.reset();
     this.state = 'running';
     return new Promise((resolve) => (this.test = { run, resolve }));
@@ -402,7 +422,10 @@ export class Station {
         this.setpoints.fill(0);
       }
     }
-    if (this.state === 'idle' && this.session === null) this.setpoints.fill(0);
+    if (this.state === 'idle' && this.session === null) {
+      this.setpoints.fill(0);
+      this.ceiling = this.io.spec.ceilingMmHg;
+    }
 
     // Stage: the pump runs only for zones with an open inlet (the supervisor gates this again).
     let demand = 0;

@@ -7,7 +7,9 @@
  */
 import type { PressureSample } from '../drivers/io.js';
 import { LIMITS } from '../limits.js';
+import { tripOf } from '../alarm-table.js';
 import type { AlarmCode, AlarmPriority } from '../protocol.js';
+import type { LateVerdict } from './late-tick.js';
 import type { ZoneCommandKind } from './regulator.js';
 
 export interface Trip {
@@ -39,6 +41,12 @@ export interface ZoneObservation {
 
 export interface StationObservation {
   nowMs: number;
+  /**
+   * When this tick's sampling round began (≤ nowMs). Staleness is judged against it: a process
+   * preempted between sampling and judging must not take its own fresh samples for stale ones
+   * (that latched sensor-implausible on idle stations of a starved controller). Defaults to nowMs.
+   */
+  sampledFromMs?: number;
   zones: readonly ZoneObservation[];
   /** Pump running as written last tick. */
   pumpOn: boolean;
@@ -124,12 +132,12 @@ export class StationSupervisor {
     const now = obs.nowMs;
 
     if (obs.linkDown) {
-      trips.push({
-        code: 'link-lost',
-        priority: 'high',
-        reason: `Lost contact with this station's valves and sensors (${obs.linkDown}). The station was vented; check the I/O module's power and cable.`,
-        vent: true,
-      });
+      trips.push(
+        tripOf(
+          'link-lost',
+          `Lost contact with this station's valves and sensors (${obs.linkDown}). The station was vented; check the I/O module's power and cable.`,
+        ),
+      );
     }
 
     obs.zones.forEach((z, i) => {
@@ -143,23 +151,24 @@ export class StationSupervisor {
       if (s.health === 'error') t.errors++;
       else t.errors = 0;
       if (t.errors >= LIMITS.sensorErrorTicks.default) {
-        trips.push({
-          code: 'sensor-implausible',
-          priority: 'high',
-          zone,
-          reason: `The zone ${zone} pressure sensor gives no reading (${s.detail ?? 'read error'}). The station was vented; check the sensor and its cable.`,
-          vent: true,
-        });
+        trips.push(
+          tripOf(
+            'sensor-implausible',
+            `The zone ${zone} pressure sensor gives no reading (${s.detail ?? 'read error'}). The station was vented; check the sensor and its cable.`,
+            { zone },
+          ),
+        );
         return;
       }
-      if (now - t.lastSampleAt > LIMITS.sensorStaleMs.default) {
-        trips.push({
-          code: 'sensor-implausible',
-          priority: 'high',
-          zone,
-          reason: `The zone ${zone} pressure sensor has given no new value for ${Math.round(now - t.lastSampleAt)} ms. The station was vented.`,
-          vent: true,
-        });
+      const staleFor = (obs.sampledFromMs ?? now) - t.lastSampleAt;
+      if (staleFor > LIMITS.sensorStaleMs.default) {
+        trips.push(
+          tripOf(
+            'sensor-implausible',
+            `The zone ${zone} pressure sensor has given no new value for ${Math.round(staleFor)} ms. The station was vented.`,
+            { zone },
+          ),
+        );
         return;
       }
       if (s.health !== 'ok' || !Number.isFinite(s.mmHg)) return;
@@ -169,13 +178,13 @@ export class StationSupervisor {
         t.outOfRange = bad ? t.outOfRange + 1 : 0;
       }
       if (t.outOfRange >= 2) {
-        trips.push({
-          code: 'sensor-implausible',
-          priority: 'high',
-          zone,
-          reason: `The zone ${zone} pressure sensor reads ${p.toFixed(0)} mmHg, which is impossible here. The station was vented; the sensor or its wiring is faulty.`,
-          vent: true,
-        });
+        trips.push(
+          tripOf(
+            'sensor-implausible',
+            `The zone ${zone} pressure sensor reads ${p.toFixed(0)} mmHg, which is impossible here. The station was vented; the sensor or its wiring is faulty.`,
+            { zone },
+          ),
+        );
         return;
       }
 
@@ -183,13 +192,13 @@ export class StationSupervisor {
       const limit = overPressureLimitMmHg(z.setpointMmHg, obs.ceilingMmHg);
       if (fresh) t.over = p > limit ? t.over + 1 : 0;
       if (t.over >= 2) {
-        trips.push({
-          code: 'over-pressure',
-          priority: 'high',
-          zone,
-          reason: `Zone ${zone} reached ${p.toFixed(0)} mmHg, above its limit of ${limit.toFixed(0)} mmHg. The station was vented at once.`,
-          vent: true,
-        });
+        trips.push(
+          tripOf(
+            'over-pressure',
+            `Zone ${zone} reached ${p.toFixed(0)} mmHg, above its limit of ${limit.toFixed(0)} mmHg. The station was vented at once.`,
+            { zone },
+          ),
+        );
       }
 
       // Frozen sensor: not one change while the chamber should be filling or venting.
@@ -199,13 +208,13 @@ export class StationSupervisor {
         t.sameValue = p;
         t.sameSince = now;
       } else if (fresh && now - t.sameSince >= LIMITS.sensorStuckMs.default) {
-        trips.push({
-          code: 'sensor-implausible',
-          priority: 'high',
-          zone,
-          reason: `The zone ${zone} pressure reading is frozen at ${p.toFixed(1)} mmHg while the chamber should be changing. The station was vented; the sensor is faulty.`,
-          vent: true,
-        });
+        trips.push(
+          tripOf(
+            'sensor-implausible',
+            `The zone ${zone} pressure reading is frozen at ${p.toFixed(1)} mmHg while the chamber should be changing. The station was vented; the sensor is faulty.`,
+            { zone },
+          ),
+        );
       }
 
       // Inflation verified: a fill must raise the zone by X within T (Klipper's verify_heater),
@@ -221,24 +230,24 @@ export class StationSupervisor {
         t.fillSince = null;
       }
       if (fillGaveUp) {
-        trips.push({
-          code: 'inflation-not-verified',
-          priority: 'high',
-          zone,
-          reason: `Zone ${zone} did not reach its pressure within ${Math.round(obs.fillLimitMs / MS_PER_S)} s (${p.toFixed(0)} of ${z.setpointMmHg.toFixed(0)} mmHg). A hose may be off, the garment may leak or the pump may be failing. The station was vented.`,
-          vent: true,
-        });
+        trips.push(
+          tripOf(
+            'inflation-not-verified',
+            `Zone ${zone} did not reach its pressure within ${Math.round(obs.fillLimitMs / MS_PER_S)} s (${p.toFixed(0)} of ${z.setpointMmHg.toFixed(0)} mmHg). A hose may be off, the garment may leak or the pump may be failing. The station was vented.`,
+            { zone },
+          ),
+        );
       }
       if (filling && t.fillSince !== null && !t.fillVerified) {
         if (p - t.fillFrom >= LIMITS.inflationRiseMmHg.default) t.fillVerified = true;
         else if (now - t.fillSince > LIMITS.inflationVerifyS.default * MS_PER_S) {
-          trips.push({
-            code: 'inflation-not-verified',
-            priority: 'high',
-            zone,
-            reason: `Zone ${zone} did not inflate (${p.toFixed(0)} mmHg after ${LIMITS.inflationVerifyS.default} s of pumping). A hose may be off, the garment may leak or the pump may have failed. The station was vented.`,
-            vent: true,
-          });
+          trips.push(
+            tripOf(
+              'inflation-not-verified',
+              `Zone ${zone} did not inflate (${p.toFixed(0)} mmHg after ${LIMITS.inflationVerifyS.default} s of pumping). A hose may be off, the garment may leak or the pump may have failed. The station was vented.`,
+              { zone },
+            ),
+          );
         }
       }
 
@@ -254,15 +263,15 @@ export class StationSupervisor {
         }
         {
           const stop = this.leakAlarms >= LIMITS.compensatedLeakLimit.default;
-          trips.push({
-            code: 'compensated-leak',
-            priority: 'medium',
-            zone,
-            reason: stop
-              ? `Zone ${zone} keeps losing air (${this.leakAlarms} times this session). The session was stopped and the station vented; check the garment and its hose connection.`
-              : `Zone ${zone} is losing air (the pump is making up ${Math.round(z.leakRateMmHgPerMin ?? 0)} mmHg/min while holding). Check the garment and its hose connection.`,
-            vent: stop,
-          });
+          trips.push(
+            tripOf(
+              'compensated-leak',
+              stop
+                ? `Zone ${zone} keeps losing air (${this.leakAlarms} times this session). The session was stopped and the station vented; check the garment and its hose connection.`
+                : `Zone ${zone} is losing air (the pump is making up ${Math.round(z.leakRateMmHgPerMin ?? 0)} mmHg/min while holding). Check the garment and its hose connection.`,
+              { zone, repeatVents: stop },
+            ),
+          );
         }
       } else if (z.command !== 'hold') {
         t.leakFlagged = false;
@@ -280,13 +289,13 @@ export class StationSupervisor {
       if (!gaining) t.gainingSince = null;
       else t.gainingSince ??= now;
       if (gaining && t.gainingSince !== null && now - t.gainingSince >= LIMITS.sealedGainMs.default) {
-        trips.push({
-          code: 'over-pressure',
-          priority: 'high',
-          zone,
-          reason: `Zone ${zone} gains air with its inlet valve shut (${p.toFixed(0)} mmHg for a set ${z.setpointMmHg.toFixed(0)}): the inlet valve leaks or is stuck open. The station was vented; the valve needs service.`,
-          vent: true,
-        });
+        trips.push(
+          tripOf(
+            'over-pressure',
+            `Zone ${zone} gains air with its inlet valve shut (${p.toFixed(0)} mmHg for a set ${z.setpointMmHg.toFixed(0)}): the inlet valve leaks or is stuck open. The station was vented; the valve needs service.`,
+            { zone },
+          ),
+        );
       }
 
       // Vent verified: a venting zone must fall below 10 mmHg within T.
@@ -298,13 +307,13 @@ export class StationSupervisor {
       if (venting && p < LIMITS.ventBelowMmHg.default) t.ventVerified = true;
       if (venting && !t.ventVerified && t.ventSince !== null) {
         if (now - t.ventSince > LIMITS.ventVerifyS.default * MS_PER_S) {
-          trips.push({
-            code: 'vent-not-verified',
-            priority: 'high',
-            zone,
-            reason: `Zone ${zone} does not deflate (still ${p.toFixed(0)} mmHg after ${LIMITS.ventVerifyS.default} s of venting): the exhaust is blocked or stuck. Open the garment's release or disconnect its hose now.`,
-            vent: true,
-          });
+          trips.push(
+            tripOf(
+              'vent-not-verified',
+              `Zone ${zone} does not deflate (still ${p.toFixed(0)} mmHg after ${LIMITS.ventVerifyS.default} s of venting): the exhaust is blocked or stuck. Open the garment's release or disconnect its hose now.`,
+              { zone },
+            ),
+          );
         }
       }
       // A vented zone that reads high long after venting: drifting sensor or blocked exhaust.
@@ -316,13 +325,13 @@ export class StationSupervisor {
         now - t.ventedSince > LIMITS.ventVerifyS.default * MS_PER_S &&
         p > LIMITS.idleMaxMmHg.default
       ) {
-        trips.push({
-          code: 'sensor-implausible',
-          priority: 'high',
-          zone,
-          reason: `Zone ${zone} reads ${p.toFixed(0)} mmHg although it was vented: its sensor is drifting or the exhaust is blocked. The station was stopped.`,
-          vent: true,
-        });
+        trips.push(
+          tripOf(
+            'sensor-implausible',
+            `Zone ${zone} reads ${p.toFixed(0)} mmHg although it was vented: its sensor is drifting or the exhaust is blocked. The station was stopped.`,
+            { zone },
+          ),
+        );
       }
     });
 
@@ -331,46 +340,57 @@ export class StationSupervisor {
     if (obs.pumpOn && !anyInlet) this.deadHeadSince ??= now;
     else this.deadHeadSince = null;
     if (this.deadHeadSince !== null && now - this.deadHeadSince > LIMITS.deadHeadMs.default) {
-      trips.push({
-        code: 'pump-dead-head',
-        priority: 'high',
-        reason: `The pump ran with every inlet valve shut for over ${LIMITS.deadHeadMs.default} ms. The station was vented; this is a controller or valve fault, call support.`,
-        vent: true,
-      });
+      trips.push(
+        tripOf(
+          'pump-dead-head',
+          `The pump ran with every inlet valve shut for over ${LIMITS.deadHeadMs.default} ms. The station was vented; this is a controller or valve fault, call support.`,
+        ),
+      );
       this.deadHeadSince = null;
     }
 
     if (obs.sessionElapsedMs !== null && obs.sessionElapsedMs > obs.sessionMaxMs) {
-      trips.push({
-        code: 'session-too-long',
-        priority: 'medium',
-        reason: `The session ran past its maximum of ${Math.round(obs.sessionMaxMs / 60_000)} minutes and was ended; the station was vented.`,
-        vent: true,
-      });
+      trips.push(
+        tripOf(
+          'session-too-long',
+          `The session ran past its maximum of ${Math.round(obs.sessionMaxMs / 60_000)} minutes and was ended; the station was vented.`,
+        ),
+      );
     }
     return trips;
   }
 }
 
-/** Board-wide rules: the emergency stop and loop stalls concern every station. */
-export function checkBoard(input: { estopPressed: boolean; latenessMs: number; periodMs: number }): Trip[] {
+/**
+ * Board-wide rules: the emergency stop and the late-tick rule's stall concern every station.
+ * `late` is the late-tick rule's verdict on this tick (late-tick.ts); only a stall vents.
+ */
+export function checkBoard(input: {
+  estopPressed: boolean;
+  late: LateVerdict;
+  cause: string | null;
+}): Trip[] {
   const trips: Trip[] = [];
   if (input.estopPressed) {
-    trips.push({
-      code: 'emergency-stop',
-      priority: 'high',
-      reason:
+    trips.push(
+      tripOf(
+        'emergency-stop',
         'The emergency stop is pressed. Every station was vented. Release the button, then acknowledge.',
-      vent: true,
-    });
+      ),
+    );
   }
-  if (input.latenessMs > LIMITS.loopStallPeriods.default * input.periodMs) {
-    trips.push({
-      code: 'loop-stall',
-      priority: 'high',
-      reason: `The control loop stalled for ${input.latenessMs.toFixed(0)} ms. Every station was vented as a precaution; acknowledge to continue, and tell support if it repeats.`,
-      vent: true,
-    });
+  const late = input.late;
+  if (late.kind === 'stall') {
+    const what =
+      late.why === 'hard-bound'
+        ? `stalled for ${late.latenessMs.toFixed(0)} ms (the limit is ${LIMITS.loopLateHardMs.default} ms)`
+        : `was late ${late.lateInWindow} times within a minute (this time ${late.latenessMs.toFixed(0)} ms)`;
+    trips.push(
+      tripOf(
+        'loop-stall',
+        `The control loop ${what}${input.cause ? `; ${input.cause}` : ''}. Every station was vented as a precaution; acknowledge to continue, and tell support if it repeats.`,
+      ),
+    );
   }
   return trips;
 }

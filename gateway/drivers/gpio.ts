@@ -34,6 +34,7 @@ import {
   sysfsNumberOnChip,
   type GpioChipInfo,
 } from './gpio-numbering.js';
+import { LIMITS } from '../limits.js';
 
 const TYPE = 'gpio';
 
@@ -44,7 +45,8 @@ export const ONOFF_GPIO_ROOT = '/sys/class/gpio';
 export const HEADER_MAX_BCM = 27;
 
 /** Default time a level must hold before an input reports it: see DebouncedInput. */
-export const DEFAULT_DEBOUNCE_MS = 20;
+/** The e-stop and garment-switch debounce unless the board sets one (gateway/limits.ts). */
+export const DEFAULT_DEBOUNCE_MS = LIMITS.debounceMs.default;
 
 /**
  * flush() writes only changed outputs, but every FULL_REWRITE_INTERVAL_MS it writes them all.
@@ -66,7 +68,9 @@ export const GpioConfigSchema = Type.Object(
     /** BCM pins wired active-low (energised / active when the wire is low). Inputs and outputs. */
     activeLow: Type.Optional(Type.Array(BcmPin)),
     /** Milliseconds an input level must hold before it counts. Default DEFAULT_DEBOUNCE_MS. */
-    debounceMs: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
+    debounceMs: Type.Optional(
+      Type.Number({ minimum: LIMITS.debounceMs.min, maximum: LIMITS.debounceMs.max }),
+    ),
     /**
      * Documentation of the pins used as inputs and the pull each one expects. sysfs cannot set
      * pulls: set them in config.txt (`gpio=5=ip,pu`) or with external resistors. When present,

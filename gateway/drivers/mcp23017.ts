@@ -16,6 +16,7 @@ import {
   type DriverContext,
   type DriverDefinition,
 } from './io.js';
+import { LIMITS } from '../limits.js';
 
 export interface Mcp23017Config {
   bus: number | string;
@@ -41,7 +42,6 @@ const PIN_COUNT = 16;
  * next change, so the whole configuration is written again at this period.
  */
 const REFRESH_MS = 1000;
-const DEFAULT_DEBOUNCE_MS = 20;
 
 const PinList = Type.Array(Type.Integer({ minimum: 0, maximum: PIN_COUNT - 1 }), { uniqueItems: true });
 const Schema = Type.Object(
@@ -50,7 +50,9 @@ const Schema = Type.Object(
     address: Type.Optional(Type.Integer({ minimum: 0x20, maximum: 0x27 })),
     activeLow: Type.Optional(PinList),
     inputs: Type.Optional(PinList),
-    debounceMs: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
+    debounceMs: Type.Optional(
+      Type.Number({ minimum: LIMITS.debounceMs.min, maximum: LIMITS.debounceMs.max }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -62,7 +64,7 @@ function parseConfig(raw: Record<string, unknown>, path: string): Mcp23017Config
     address: c.address ?? 0x20,
     activeLow: c.activeLow ?? [],
     inputs: c.inputs ?? [],
-    debounceMs: c.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+    debounceMs: c.debounceMs ?? LIMITS.debounceMs.default,
   };
 }
 

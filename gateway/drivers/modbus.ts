@@ -81,12 +81,12 @@ import {
   type ModbusLink,
   type SerialSettings,
 } from './modbus-link.js';
+import { LIMITS } from '../limits.js';
 
 /** Default answer timeout. A module on a LAN answers in a few ms; 200 ms rides out a busy switch. */
 export const DEFAULT_TIMEOUT_MS = 200;
 /** Missed answers in a row before the unit counts as offline (one miss can be line noise). */
 export const UNIT_OFFLINE_AFTER_SILENT = 3;
-const DEFAULT_DEBOUNCE_MS = 20;
 const DEFAULT_TCP_PORT = 502;
 const MAX_ADDRESS = 0xffff;
 
@@ -124,7 +124,7 @@ export interface ModbusRtuConfig extends ModbusCommonConfig, SerialSettings {}
 const commonKeys = {
   timeoutMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 10_000 })),
   pollHz: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
-  debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  debounceMs: Type.Optional(Type.Integer({ minimum: LIMITS.debounceMs.min, maximum: LIMITS.debounceMs.max })),
   pressure: Type.Optional(
     Type.Object(
       {
@@ -191,7 +191,7 @@ function parseCommon(
     unitId: raw.unitId,
     timeoutMs: raw.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     pollHz: raw.pollHz,
-    debounceMs: raw.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+    debounceMs: raw.debounceMs ?? LIMITS.debounceMs.default,
     pressure: p ? { scale: p.scale, offset: p.offset ?? 0, signed: p.signed ?? false } : undefined,
     pwmFullScale: raw.pwmFullScale,
   };

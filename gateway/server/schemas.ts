@@ -1,8 +1,7 @@
 /** Request pieces several route files share. Numbers come from limits.ts and bounds.ts only. */
 import Type from 'typebox';
-import { MAX_ZONES } from '../board/schema.js';
 import { PROGRAM_BOUNDS } from '../control-loop/programs/bounds.js';
-import { LIMITS } from '../limits.js';
+import { LIMITS, MAX_ZONES } from '../limits.js';
 
 export const StationIdSchema = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',

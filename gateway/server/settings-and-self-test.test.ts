@@ -193,3 +193,55 @@ test('self-test through the API: sensor-zero by support is run, returned, stored
   assert.equal(h.store.selfTests().length, 2);
   assert.ok(h.store.zeroOffsets('bay-2'));
 });
+
+test('a ceiling staff set is the effective ceiling of a start: shown, and a program above it refused before anything is stored', async (t) => {
+  const h = await startHarness(t);
+  await readyBoard(h.client);
+  const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const settings = {
+    walkUpEnabled: true,
+    walkUpPrograms: ['leg-relaxation', 'leg-body-contouring'],
+    walkUpMaxPressureMmHg: 40,
+    walkUpMaxDurationMin: 20,
+    ceilingMmHg: 50,
+  };
+  const put = await h.app.inject({
+    method: 'PUT',
+    url: '/api/stations/lounge-1/settings',
+    headers: auth,
+    payload: settings,
+  });
+  assert.equal(put.statusCode, 200, put.body);
+
+  const view = (await h.app.inject({ method: 'GET', url: '/api/stations/lounge-1' })).json<{
+    startCeiling: unknown;
+    walkUp: { ceiling: unknown };
+  }>();
+  assert.deepEqual(view.startCeiling, { ceilingMmHg: 50, highestTargetMmHg: 45, source: 'station' });
+  assert.deepEqual(view.walkUp.ceiling, { ceilingMmHg: 45, highestTargetMmHg: 40, source: 'walk-up' });
+
+  const refused = await h.app.inject({
+    method: 'POST',
+    url: '/api/stations/lounge-1/start',
+    headers: auth,
+    payload: { programId: 'leg-body-contouring' },
+  });
+  assert.equal(refused.statusCode, 409, refused.body);
+  assert.match(
+    refused.json<{ message: string }>().message,
+    /needs 60 mmHg in its highest zone, above the 45 mmHg that the ceiling staff set for this station \(50 mmHg\) allows/,
+  );
+  assert.equal((await h.store.sessions()).length, 0, 'nothing stored');
+
+  // Within it, the controller takes it and the session carries the effective ceiling.
+  const ok = await h.app.inject({
+    method: 'POST',
+    url: '/api/stations/lounge-1/start',
+    headers: auth,
+    payload: { programId: 'leg-body-contouring', pressureMmHg: 45 },
+  });
+  assert.equal(ok.statusCode, 201, ok.body);
+  const [frame] = await h.client.request('state', { stationId: 'lounge-1' });
+  assert.equal(frame?.session?.ceilingMmHg, 50);
+  await h.client.request('stop', { stationId: 'lounge-1' });
+});

@@ -6,7 +6,7 @@
  * section. Most are [U]/[D] estimates there: calibrate them on the first real garment (§7 lists the
  * 5-minute procedure) and override them per station.
  */
-import { GARMENT_CLASSES, type GarmentClass } from '../limits.js';
+import { GARMENT_CLASSES, MAX_ZONES, type GarmentClass } from '../limits.js';
 
 export type { GarmentClass };
 
@@ -169,7 +169,6 @@ export type StationParamsOverride = DeepPartial<
  * Most zones a station model accepts. Garments seen have 3–10 chambers (devices reference §b);
  * 24 or 32 are claimed but unconfirmed there, so 32 is the ceiling.
  */
-export const MAX_ZONES = 32;
 
 /**
  * Patient artefacts default to 0.2 bumps/min (one every ~5 min per station) instead of the 1/min in

@@ -1,9 +1,13 @@
+import { ALARM_TABLE } from '../../../gateway/alarm-table.js';
 import type { AlarmInfo } from '../api.js';
 import { lang, t } from '../i18n/index.js';
 
-/** A short title in the reader's language; the reason comes from the controller in English. */
+/**
+ * A short title in the reader's language, by the alarm table's message key (gateway/alarm-table.ts);
+ * the reason comes from the controller in English.
+ */
 export function alarmTitle(code: AlarmInfo['code']): string {
-  return t(`alarm.${code}`);
+  return t(ALARM_TABLE[code].messageKey);
 }
 
 /** IEC 60601-1-8 priorities told apart by colour, by a word and by a symbol (not colour alone). */

@@ -59,7 +59,13 @@ export const de: Record<MessageKey, string> = {
   'start.pressure': 'Druck',
   'start.duration': 'Dauer',
   'start.skip': 'Zonen auslassen',
-  'start.limits': 'Grenzen: Druck {min}–{max} mmHg (Stationsgrenze {ceiling} mmHg), Dauer 1–{maxMin} min.',
+  'start.limits':
+    'Grenzen: Druck {min}–{max} mmHg (Obergrenze {ceiling} mmHg: {source}), Dauer 1–{maxMin} min.',
+  'start.aboveCeiling': '{name} — braucht {peak} mmHg, mehr als die {max} mmHg dieser Station',
+  'ceiling.board': 'Grenze der Station',
+  'ceiling.station': 'vom Personal für diese Station gesetzt',
+  'ceiling.walk-up': 'Höchstwert für Selbstbedienung',
+  'ceiling.client': 'eigene Grenze des Kunden',
   'start.next': 'Prüfen…',
   'start.confirmTitle': 'Diese Sitzung starten?',
   'start.confirmText':
@@ -116,6 +122,7 @@ export const de: Record<MessageKey, string> = {
   'walkup.cautionNote':
     'Sie haben eine Frage mit Ja beantwortet, bei der ärztlicher Rat sinnvoll ist. Beginnen Sie sanft und fragen Sie im Zweifel das Personal.',
   'walkup.pickPreset': 'Programm wählen',
+  'walkup.presetTooStrong': 'Hier nicht verfügbar: stärker als diese Station erlaubt',
   'walkup.intensity': 'Intensität',
   'walkup.duration': 'Zeit',
   'walkup.start': 'Starten',
@@ -146,6 +153,9 @@ export const de: Record<MessageKey, string> = {
   'support.disconnected': 'getrennt',
   'support.devices': 'E/A-Geräte (Modbus, I2C, Simulator)',
   'support.loop': 'Regelschleife',
+  'support.lateTicks': 'Verspätete Takte (nichts entlüftet): {n}',
+  'support.lastLate': 'zuletzt {ms} ms um {time}: {cause}',
+  'alarm.loop-late': 'Regelschleife verspätet',
   'support.loopValues':
     'Takt {period} ms · Verspätung p50 {p50} ms · p99 {p99} ms · max {max} ms · ausgelassen {skipped}',
   'support.board': 'Platine',

@@ -63,7 +63,12 @@ export const en = {
   'start.duration': 'Duration',
   'start.skip': 'Zones to skip',
   'start.limits':
-    'Limits: pressure {min}–{max} mmHg (station ceiling {ceiling} mmHg), duration 1–{maxMin} min.',
+    'Limits: pressure {min}–{max} mmHg (ceiling {ceiling} mmHg: {source}), duration 1–{maxMin} min.',
+  'start.aboveCeiling': '{name} — needs {peak} mmHg, above this station’s {max} mmHg',
+  'ceiling.board': 'the station’s ceiling',
+  'ceiling.station': 'set by staff for this station',
+  'ceiling.walk-up': 'the walk-up maximum',
+  'ceiling.client': 'the client’s own limit',
   'start.next': 'Review…',
   'start.confirmTitle': 'Start this session?',
   'start.confirmText':
@@ -119,6 +124,7 @@ export const en = {
   'walkup.cautionNote':
     'You answered yes to a question where a doctor’s advice is wise. Start gently, and ask staff if unsure.',
   'walkup.pickPreset': 'Choose a program',
+  'walkup.presetTooStrong': 'Not available here: stronger than this station allows',
   'walkup.intensity': 'Intensity',
   'walkup.duration': 'Time',
   'walkup.start': 'Start',
@@ -149,6 +155,9 @@ export const en = {
   'support.disconnected': 'disconnected',
   'support.devices': 'I/O devices (Modbus, I2C, simulator)',
   'support.loop': 'Loop timing',
+  'support.lateTicks': 'Late ticks (nothing vented): {n}',
+  'support.lastLate': 'last {ms} ms at {time}: {cause}',
+  'alarm.loop-late': 'Control loop late',
   'support.loopValues':
     'period {period} ms · lateness p50 {p50} ms · p99 {p99} ms · max {max} ms · skipped {skipped}',
   'support.board': 'Board',

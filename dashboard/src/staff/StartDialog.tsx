@@ -1,15 +1,26 @@
 import { useMemo, useState } from 'preact/hooks';
 import { PROGRAM_BOUNDS } from '../../../gateway/control-loop/programs/bounds.js';
-import { LIMITS } from '../../../gateway/limits.js';
-import { api, ApiError, type Program, type StationFrame } from '../api.js';
+import { highestBaseMmHg, peakTargetMmHg } from '../../../gateway/control-loop/programs/profile.js';
+import { effectiveCeiling, highestTargetMmHg, LIMITS } from '../../../gateway/limits.js';
+import {
+  api,
+  ApiError,
+  type CeilingView,
+  type Program,
+  type StationFrame,
+  type StationView,
+} from '../api.js';
+import { usePoll } from '../components/hooks.js';
 import { Modal } from '../components/Modal.js';
 import { t } from '../i18n/index.js';
 
 /**
  * Staff start: client, program, pressure, duration, zones to skip, with the limits shown, then a
- * confirmation step (starting and raising pressure need one; stopping never does). The slider's
- * range is the program bounds and the station ceiling less the regulation headroom, the same
- * numbers the controller clamps to (gateway/limits.ts).
+ * confirmation step (starting and raising pressure need one; stopping never does). It never offers
+ * what the controller would refuse: the effective ceiling of a start here (the board's and the
+ * one staff set, from GET /api/stations/:id) bounds the pressure slider so that the program's
+ * highest zone stays under it, and a preset whose highest zone is above it at its own pressure
+ * is shown disabled with the reason (gateway/limits.ts, programs/profile.ts).
  */
 export function StartDialog({
   station,
@@ -24,16 +35,32 @@ export function StartDialog({
     () => programs.filter((p) => p.garments.includes(station.garment)),
     [programs, station],
   );
-  const [programId, setProgramId] = useState(offered[0]?.id ?? '');
-  const program = offered.find((p) => p.id === programId);
-  const maxPressure = Math.max(
-    PROGRAM_BOUNDS.pressureMmHg.min,
-    station.ceilingMmHg - LIMITS.regulationHeadroomMmHg.default,
-  );
+  const view = usePoll(() => api<StationView>('GET', `/api/stations/${encodeURIComponent(station.id)}`), 0, [
+    station.id,
+  ]);
+  // Until the view arrives, the board's ceiling alone (the controller still refuses the rest).
+  const ceiling: CeilingView = view.value?.startCeiling ?? {
+    ...effectiveCeiling({ boardMmHg: station.ceilingMmHg }),
+    highestTargetMmHg: highestTargetMmHg(station.ceilingMmHg),
+  };
+  const zoneCount = station.zones.length;
+  const tooHigh = (p: Program) => peakTargetMmHg(p, zoneCount, p.pressureMmHg) > ceiling.highestTargetMmHg;
+  const [programId, setProgramId] = useState(offered.find((p) => !tooHigh(p))?.id ?? '');
+  // A choice made before the station's own ceiling arrived may no longer fit: take the first that does.
+  const program = offered.find((p) => p.id === programId && !tooHigh(p)) ?? offered.find((p) => !tooHigh(p));
   const minPressure = PROGRAM_BOUNDS.pressureMmHg.min;
+  // Skipping zones only lowers the highest zone, so the bound without skips holds for any.
+  const maxFor = (p: Program | undefined) =>
+    Math.max(
+      minPressure,
+      p ? highestBaseMmHg(p, zoneCount, ceiling.highestTargetMmHg) : ceiling.highestTargetMmHg,
+    );
+  const maxPressure = maxFor(program);
   const maxMin = LIMITS.sessionMaxMin.default;
   const [client, setClient] = useState('');
-  const [pressure, setPressure] = useState(Math.min(program?.pressureMmHg ?? minPressure, maxPressure));
+  const [chosen, setPressure] = useState(Math.min(program?.pressureMmHg ?? minPressure, maxPressure));
+  // Within the bound even when the bound came down after the choice (the view arrived late).
+  const pressure = Math.min(chosen, maxPressure);
   const [duration, setDuration] = useState(Math.min(program?.durationMin ?? 20, maxMin));
   const [skip, setSkip] = useState<number[]>([]);
   const [confirming, setConfirming] = useState(false);
@@ -44,7 +71,7 @@ export function StartDialog({
     setProgramId(id);
     const p = offered.find((x) => x.id === id);
     if (p) {
-      setPressure(Math.min(p.pressureMmHg, maxPressure));
+      setPressure(Math.min(p.pressureMmHg, maxFor(p)));
       setDuration(Math.min(p.durationMin, maxMin));
     }
   };
@@ -54,7 +81,7 @@ export function StartDialog({
     setError(null);
     try {
       await api('POST', `/api/stations/${encodeURIComponent(station.id)}/start`, {
-        programId,
+        programId: program?.id,
         pressureMmHg: pressure,
         durationMin: duration,
         ...(skip.length > 0 ? { skipZones: skip } : {}),
@@ -121,14 +148,24 @@ export function StartDialog({
           <span>{t('start.program')}</span>
           <select
             name="program"
-            value={programId}
+            value={program?.id ?? ''}
             onChange={(e) => pickProgram((e.currentTarget as HTMLSelectElement).value)}
           >
-            {offered.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
+            {offered.map((p) =>
+              tooHigh(p) ? (
+                <option key={p.id} value={p.id} disabled data-reason="above-ceiling">
+                  {t('start.aboveCeiling', {
+                    name: p.name,
+                    peak: peakTargetMmHg(p, zoneCount, p.pressureMmHg),
+                    max: ceiling.highestTargetMmHg,
+                  })}
+                </option>
+              ) : (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ),
+            )}
           </select>
         </label>
         <label class="field">
@@ -184,7 +221,13 @@ export function StartDialog({
           </div>
         </fieldset>
         <p class="limits" data-testid="start-limits">
-          {t('start.limits', { min: minPressure, max: maxPressure, ceiling: station.ceilingMmHg, maxMin })}
+          {t('start.limits', {
+            min: minPressure,
+            max: maxPressure,
+            ceiling: ceiling.ceilingMmHg,
+            source: t(`ceiling.${ceiling.source}`),
+            maxMin,
+          })}
         </p>
         {error && (
           <p class="form-error" role="alert">

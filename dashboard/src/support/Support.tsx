@@ -173,6 +173,17 @@ function SupportPage({
                     skipped: info.loop.skippedTicks,
                   })
                 : '—'}
+              {info && (
+                <div data-testid="late-ticks">
+                  {t('support.lateTicks', { n: info.loop.lateTicks })}
+                  {info.loop.lastLate &&
+                    ` · ${t('support.lastLate', {
+                      ms: num(info.loop.lastLate.latenessMs, 0),
+                      time: new Date(info.loop.lastLate.atEpochMs).toLocaleTimeString(lang()),
+                      cause: info.loop.lastLate.cause,
+                    })}`}
+                </div>
+              )}
             </dd>
           </dl>
           <h3>{t('support.devices')}</h3>

@@ -6,6 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import { PROGRAM_BOUNDS } from '../../../gateway/control-loop/programs/bounds.js';
+import { highestBaseMmHg } from '../../../gateway/control-loop/programs/profile.js';
 import {
   api,
   ApiError,
@@ -110,6 +111,7 @@ export function WalkUp({ stationId, onLangChange }: { stationId: string; onLangC
       <Chooser
         stationId={stationId}
         limits={walkUp}
+        zoneCount={frame?.zones.length ?? 1}
         programs={(programs.value?.programs ?? [])
           .map((r) => r.program)
           .filter((p) => walkUp.programs.includes(p.id))}
@@ -142,20 +144,29 @@ export function WalkUp({ stationId, onLangChange }: { stationId: string; onLangC
 function Chooser({
   stationId,
   limits,
+  zoneCount,
   programs,
   answers,
   caution,
 }: {
   stationId: string;
   limits: NonNullable<StationView['walkUp']>;
+  zoneCount: number;
   programs: ProgramRecordView['program'][];
   answers: Answers;
   caution: boolean;
 }) {
-  const [programId, setProgramId] = useState(programs[0]?.id ?? '');
-  const program = programs.find((p) => p.id === programId);
-  const maxP = limits.maxPressureMmHg;
-  const [pressure, setPressure] = useState(Math.min(program?.pressureMmHg ?? maxP, maxP));
+  // The intensity of each preset goes up to the walk-up maximum, and only as far as keeps its
+  // strongest zone under the effective ceiling (the walk-up maximum, the station's own limits);
+  // a preset that cannot run under it at all is shown but cannot be chosen.
+  const maxOf = (p: (typeof programs)[number]) =>
+    Math.min(limits.maxPressureMmHg, highestBaseMmHg(p, zoneCount, limits.ceiling.highestTargetMmHg));
+  const runnable = (p: (typeof programs)[number]) => maxOf(p) >= MIN_WALK_UP_MMHG;
+  const [programId, setProgramId] = useState(programs.find(runnable)?.id ?? '');
+  const program = programs.find((p) => p.id === programId && runnable(p)) ?? programs.find(runnable);
+  const maxP = program ? maxOf(program) : limits.maxPressureMmHg;
+  const [chosen, setPressure] = useState(Math.min(program?.pressureMmHg ?? maxP, maxP));
+  const pressure = Math.min(chosen, maxP);
   const durations = [];
   for (let m = DURATION_STEP_MIN; m <= limits.maxDurationMin; m += DURATION_STEP_MIN) durations.push(m);
   if (durations.length === 0) durations.push(limits.maxDurationMin);
@@ -170,7 +181,7 @@ function Chooser({
     setError(null);
     try {
       await api('POST', `/api/stations/${encodeURIComponent(stationId)}/start`, {
-        programId,
+        programId: program?.id,
         pressureMmHg: pressure,
         durationMin: duration,
         screening: answers,
@@ -191,16 +202,21 @@ function Chooser({
           <button
             key={p.id}
             role="radio"
-            aria-checked={p.id === programId}
-            class={`btn preset ${p.id === programId ? 'on' : ''}`}
+            aria-checked={p.id === program?.id}
+            class={`btn preset ${p.id === program?.id ? 'on' : ''}`}
+            disabled={!runnable(p)}
             onClick={() => {
               setProgramId(p.id);
-              setPressure(Math.min(p.pressureMmHg, maxP));
+              setPressure(Math.min(p.pressureMmHg, maxOf(p)));
               setDuration(Math.min(p.durationMin, limits.maxDurationMin));
             }}
           >
             <strong>{p.name}</strong>
-            {p.description && <span>{p.description}</span>}
+            {runnable(p) ? (
+              p.description && <span>{p.description}</span>
+            ) : (
+              <span class="preset-reason">{t('walkup.presetTooStrong')}</span>
+            )}
           </button>
         ))}
       </div>

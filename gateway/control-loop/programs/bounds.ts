@@ -7,8 +7,7 @@
  * "devices reference" = the project's survey of commercial IPC devices; "pneumatics reference" = its
  * research on pneumatics and timing (both summarised in docs/hardware.md and docs/safety.md).
  */
-import { GARMENT_CEILING_MMHG, GARMENT_CLASSES, LIMITS } from '../../limits.js';
-import { MAX_ZONES } from '../../board/schema.js';
+import { GARMENT_CEILING_MMHG, GARMENT_CLASSES, LIMITS, MAX_ZONES } from '../../limits.js';
 
 export interface ProgramBound {
   readonly unit: string;

@@ -2,8 +2,7 @@
  * Rules that span several program fields, each reported against the field a person would edit to
  * fix it. Run only on a program whose shape already matches the schema.
  */
-import { MAX_ZONES } from '../../board/schema.js';
-import { GARMENT_CEILING_MMHG, type GarmentClass } from '../../limits.js';
+import { GARMENT_CEILING_MMHG, MAX_ZONES, type GarmentClass } from '../../limits.js';
 import { zoneProfileMmHg } from './profile.js';
 import type { Program, ProgramMode } from './schema.js';
 

@@ -5,8 +5,7 @@
  * staff chose. The targets are still returned (clamped, never above the ceiling) so a UI can show
  * what was asked next to what is allowed.
  */
-import { MAX_ZONES } from '../../board/schema.js';
-import { GARMENT_CEILING_MMHG, LIMITS, type GarmentClass } from '../../limits.js';
+import { GARMENT_CEILING_MMHG, LIMITS, MAX_ZONES, type GarmentClass } from '../../limits.js';
 import { ZONE_FLOOR_MMHG, zoneProfileMmHg } from './profile.js';
 import type { Program } from './schema.js';
 

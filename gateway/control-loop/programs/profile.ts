@@ -25,3 +25,44 @@ export function zoneProfileMmHg(program: ProfileFields, zone: number, baseMmHg: 
   const boost = program.boostZones?.find((b) => b.zone === zone)?.extraMmHg ?? 0;
   return Math.max(ZONE_FLOOR_MMHG, baseMmHg - gradient + offset + boost);
 }
+
+/** The planned targets of the zones that run (1-based zones not in `skipZones` nor the program's skips). */
+function runningZones(
+  program: ProfileFields & Pick<Program, 'skipZones'>,
+  zoneCount: number,
+  skip: readonly number[],
+) {
+  const skipped = new Set([...(program.skipZones ?? []), ...skip]);
+  const zones: number[] = [];
+  for (let z = 1; z <= zoneCount; z++) if (!skipped.has(z)) zones.push(z);
+  return zones;
+}
+
+/** The highest zone target of `program` at base pressure `baseMmHg` on a `zoneCount`-zone garment. */
+export function peakTargetMmHg(
+  program: ProfileFields & Pick<Program, 'skipZones'>,
+  zoneCount: number,
+  baseMmHg: number,
+  skipZones: readonly number[] = [],
+): number {
+  const zones = runningZones(program, zoneCount, skipZones);
+  return Math.max(ZONE_FLOOR_MMHG, ...zones.map((z) => zoneProfileMmHg(program, z, baseMmHg)));
+}
+
+/**
+ * The highest base pressure at which no zone of `program` is planned above `highestTargetMmHg`
+ * (gateway/limits.ts highestTargetMmHg of the effective ceiling): the profile is the base plus a
+ * fixed amount per zone, so it is the highest target less the largest of those amounts. Below
+ * ZONE_FLOOR_MMHG the program cannot run under that ceiling at all. The dashboard bounds its
+ * pressure controls with it; the controller's plan refuses anything above.
+ */
+export function highestBaseMmHg(
+  program: ProfileFields & Pick<Program, 'skipZones'>,
+  zoneCount: number,
+  highestTargetMmHg: number,
+  skipZones: readonly number[] = [],
+): number {
+  const zones = runningZones(program, zoneCount, skipZones);
+  const above = Math.max(0, ...zones.map((z) => zoneProfileMmHg(program, z, 1000) - 1000));
+  return Math.floor(highestTargetMmHg - above);
+}

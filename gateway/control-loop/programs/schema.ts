@@ -5,10 +5,9 @@
  * default.
  */
 import Type, { type Static, type TInteger, type TNumber } from 'typebox';
-import { MAX_ZONES } from '../../board/schema.js';
 import { schemaProblems } from '../../config-check.js';
 import { BoardConfigError } from '../../drivers/io.js';
-import { GARMENT_CLASSES } from '../../limits.js';
+import { GARMENT_CLASSES, MAX_ZONES } from '../../limits.js';
 import { PROGRAM_BOUNDS, type ProgramBound } from './bounds.js';
 import { crossFieldProblems, type ProgramProblem } from './cross-checks.js';
 

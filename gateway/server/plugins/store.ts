@@ -13,6 +13,7 @@ import { basename } from 'node:path';
 import type { AlarmInfo } from '../../protocol.js';
 import type { Store, StoreHealth } from '../../store/types.js';
 import { shared } from './shared.js';
+import { ALARM_TABLE } from '../../alarm-table.js';
 
 /** Web-side alarm ids start with this, so the acknowledge route knows not to ask the controller. */
 export const WEB_ALARM_PREFIX = 'web-';
@@ -51,7 +52,7 @@ export class WebAlarms {
     const alarm: AlarmInfo = {
       id,
       code: 'database-recovered',
-      priority: 'medium',
+      priority: ALARM_TABLE['database-recovered'].priority,
       stationId: null,
       reason: recoveredReason(r),
       raisedAtEpochMs: r.atEpochMs,

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { MAX_ZONES } from '../../board/schema.js';
+import { MAX_ZONES } from '../../limits.js';
 import { SIM_FAULT_KINDS } from '../../sim/faults.js';
 import { requireRole } from '../plugins/auth.js';
 import { StationParamsSchema } from '../schemas.js';

@@ -16,7 +16,14 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { PROGRAM_BOUNDS } from '../../control-loop/programs/bounds.js';
-import { LIMITS } from '../../limits.js';
+import { peakTargetMmHg } from '../../control-loop/programs/profile.js';
+import {
+  effectiveCeiling,
+  highestTargetMmHg,
+  LIMITS,
+  type CeilingSource,
+  type CeilingSources,
+} from '../../limits.js';
 import { ANONYMOUS_STOP_REASONS } from '../../stop-reasons.js';
 import type { StartArgs, StationFrame } from '../../protocol.js';
 import type { SessionRecord, StationSettings } from '../../store/types.js';
@@ -103,6 +110,32 @@ const SettingsBodySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A ceiling as the dashboard shows it: the number, the highest target under it, and where it comes from. */
+function ceilingView(sources: CeilingSources) {
+  const e = effectiveCeiling(sources);
+  return {
+    ceilingMmHg: e.ceilingMmHg,
+    highestTargetMmHg: highestTargetMmHg(e.ceilingMmHg),
+    source: e.source,
+  };
+}
+
+/** What limits a new session on this station: the board and the staff setting (and the walk-up maximum). */
+function startCeilingSources(frame: StationFrame, settings: StationSettings | undefined, walkUp: boolean) {
+  return {
+    boardMmHg: frame.ceilingMmHg,
+    stationSettingMmHg: settings?.ceilingMmHg,
+    ...(walkUp ? { walkUpMaxTargetMmHg: settings?.walkUpMaxPressureMmHg } : {}),
+  };
+}
+
+const SOURCE_WORDS: Record<CeilingSource, string> = {
+  board: "the station's ceiling",
+  station: 'the ceiling staff set for this station',
+  'walk-up': 'the walk-up maximum',
+  client: "the client's own limit",
+};
+
 /** What a dashboard shows of a station: the controller's frame, trimmed to what people read. */
 export function stationView(frame: StationFrame, settings: StationSettings | undefined) {
   return {
@@ -132,6 +165,10 @@ export function stationView(frame: StationFrame, settings: StationSettings | und
     remainingS: frame.session?.remainingS ?? null,
     zones: frame.zones.map((z) => ({ zone: z.zone, pressureMmHg: z.pressureMmHg, targetMmHg: z.targetMmHg })),
     ceilingMmHg: frame.ceilingMmHg,
+    /** The effective ceiling a staff start gets now (board and station setting). */
+    startCeiling: ceilingView(startCeilingSources(frame, settings, false)),
+    /** The running session's effective ceiling, which its over-pressure trip enforces. */
+    sessionCeilingMmHg: frame.session?.ceilingMmHg ?? null,
     link: frame.link,
     alarms: frame.alarms.filter((a) => a.active || a.latched),
     walkUp: settings?.walkUpEnabled
@@ -139,6 +176,7 @@ export function stationView(frame: StationFrame, settings: StationSettings | und
           programs: settings.walkUpPrograms,
           maxPressureMmHg: settings.walkUpMaxPressureMmHg,
           maxDurationMin: settings.walkUpMaxDurationMin,
+          ceiling: ceilingView(startCeilingSources(frame, settings, true)),
         }
       : null,
   };
@@ -166,12 +204,15 @@ export function settingRanges(
   frame: StationFrame,
   settings: Pick<StationSettings, 'ceilingMmHg'> | undefined,
 ) {
-  const ceiling = Math.min(frame.ceilingMmHg, settings?.ceilingMmHg ?? Infinity);
+  const { ceilingMmHg: ceiling } = effectiveCeiling({
+    boardMmHg: frame.ceilingMmHg,
+    stationSettingMmHg: settings?.ceilingMmHg,
+  });
   return {
     ceilingMmHg: { min: LIMITS.stationCeilingMmHg.min, max: frame.ceilingMmHg },
     walkUpMaxPressureMmHg: {
       min: PROGRAM_BOUNDS.pressureMmHg.min,
-      max: Math.max(PROGRAM_BOUNDS.pressureMmHg.min, ceiling - LIMITS.regulationHeadroomMmHg.default),
+      max: Math.max(PROGRAM_BOUNDS.pressureMmHg.min, highestTargetMmHg(ceiling)),
     },
     walkUpMaxDurationMin: { min: LIMITS.sessionMaxMin.min, max: LIMITS.sessionMaxMin.default },
   };
@@ -226,7 +267,6 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const walkUp = actor.role === 'anonymous';
       let pressureMmHg = body.pressureMmHg;
       let durationMin = body.durationMin ?? program.durationMin;
-      let clientCeilingMmHg = settings?.ceilingMmHg;
 
       if (walkUp) {
         if (!settings?.walkUpEnabled) {
@@ -263,11 +303,26 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         pressureMmHg ??= Math.min(program.pressureMmHg, maxP);
         durationMin = Math.min(durationMin, settings.walkUpMaxDurationMin);
-        // The walk-up maximum bounds every zone's target (boosts, gradients), so it goes to the
-        // controller as a ceiling. The controller keeps targets a headroom below a ceiling (a fill
-        // overshoots), so the ceiling sits that headroom above the maximum target.
-        const walkUpCeiling = maxP + LIMITS.regulationHeadroomMmHg.default;
-        clientCeilingMmHg = Math.min(clientCeilingMmHg ?? walkUpCeiling, walkUpCeiling);
+      }
+      // One effective ceiling (gateway/limits.ts): the board's, the staff setting and, for a
+      // walk-up start, the walk-up maximum, which bounds every zone's target (boosts, gradients).
+      // The controller gets the lowest of what it does not know itself as the client ceiling.
+      const limit = effectiveCeiling(startCeilingSources(frame, settings, walkUp));
+      const clientCeilingMmHg = limit.source === 'board' ? undefined : limit.ceilingMmHg;
+      const highest = highestTargetMmHg(limit.ceilingMmHg);
+      const peak = peakTargetMmHg(
+        program,
+        frame.zones.length,
+        pressureMmHg ?? program.pressureMmHg,
+        body.skipZones ?? [],
+      );
+      if (peak > highest) {
+        throw new HttpError(
+          409,
+          'refused',
+          `program "${program.name}" needs ${peak} mmHg in its highest zone, above the ${highest} mmHg that ${SOURCE_WORDS[limit.source]} (${limit.ceilingMmHg} mmHg) allows on station ${frame.id}`,
+          body.pressureMmHg !== undefined ? 'body.pressureMmHg' : 'body.programId',
+        );
       }
 
       let screening: SessionRecord['screening'];
