@@ -8,13 +8,22 @@
  * affected: the controller runs on without the web process.
  *
  * Environment: PORT, HOST, PRESSO_DATA_DIR, PRESSO_ADMIN_TOKEN, PRESSO_SERVER_CONFIG,
- * PRESSO_CONTROLLER_SOCKET, PRESSO_LOGIN_ATTEMPTS_PER_MIN (see config.ts and README.md).
+ * PRESSO_CONTROLLER_SOCKET, PRESSO_LOGIN_ATTEMPTS_PER_MIN, PRESSO_HOSTNAME (see config.ts and
+ * README.md); PRESSO_TLS_CERT, PRESSO_TLS_KEY, PRESSO_TLS_CA, PRESSO_HTTP_PORT (see https.ts).
  */
 import { surviveClosedOutput } from '../closed-output.js';
 import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { ControllerClient } from '../ipc-client.js';
 import { buildServer } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import {
+  loadTlsSettings,
+  readTlsFiles,
+  startHttpRedirect,
+  type TlsFiles,
+  type TlsSettings,
+} from './https.js';
 import { openStore } from './open-store.js';
 
 /** pm2 and systemd wait this long before SIGKILL; finish well within it. */
@@ -23,8 +32,12 @@ const SHUTDOWN_LIMIT_MS = 5000;
 async function main(): Promise<void> {
   surviveClosedOutput();
   let config;
+  let tls: TlsSettings | undefined;
+  let tlsFiles: TlsFiles | undefined;
   try {
     config = loadConfig();
+    tls = loadTlsSettings();
+    if (tls) tlsFiles = readTlsFiles(tls);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`[server] settings error: ${e.message}`);
@@ -45,8 +58,26 @@ async function main(): Promise<void> {
   controller.connect(config.controllerSocket, { retry: true }).catch((e: unknown) => {
     console.error(`[server] controller link: ${String(e)}`);
   });
-  const app = await buildServer({ config, store, controller, logger: { level: 'info' } });
+  const app = await buildServer({
+    config,
+    store,
+    controller,
+    logger: { level: 'info' },
+    ...(tlsFiles ? { https: tlsFiles } : {}),
+  });
   await app.listen({ port: config.port, host: config.host });
+  const redirect =
+    tls?.httpPort !== undefined
+      ? await startHttpRedirect({
+          host: config.host,
+          port: tls.httpPort,
+          // The port really bound (PORT=0 picks one).
+          httpsPort: (app.server.address() as AddressInfo).port,
+          fallbackHost: config.hostname ?? '127.0.0.1',
+          ...(tls.caFile !== undefined ? { caFile: tls.caFile } : {}),
+        })
+      : undefined;
+  if (redirect) app.log.info(`plain HTTP on port ${tls?.httpPort} redirects to HTTPS on ${config.port}`);
 
   let stopping = false;
   const shutdown = async (why: string) => {
@@ -59,6 +90,8 @@ async function main(): Promise<void> {
     }, SHUTDOWN_LIMIT_MS);
     timer.unref();
     try {
+      redirect?.closeAllConnections();
+      redirect?.close();
       await app.close();
       await controller.close();
       await store.close();
