@@ -500,16 +500,8 @@ describe('install-pi.sh', () => {
     const url = `http://127.0.0.1:${(health.address() as AddressInfo).port}/api/health`;
 
     answer = 200;
-    const first = await installAsync(
-      SCRIPT,
-      '--root',
-      root,
-      '--skip-system',
-      '--health-url',
-      url,
-      '--health-timeout',
-      '2',
-    );
+    const checked = ['--root', root, '--skip-system', '--health-url', url, '--health-timeout', '2'];
+    const first = await installAsync(SCRIPT, ...checked);
     assert.equal(first.code, 0, first.err);
     assert.match(first.out, /release \S+ is healthy/);
     const good = readlinkSync(join(root, 'opt/presso-gateway/current'));
@@ -518,16 +510,7 @@ describe('install-pi.sh', () => {
     const next = copyCheckout({ dashboard: true });
     writeFileSync(join(next, 'README.md'), 'a later build\n');
     answer = 503;
-    const bad = await installAsync(
-      join(next, 'scripts/install-pi.sh'),
-      '--root',
-      root,
-      '--skip-system',
-      '--health-url',
-      url,
-      '--health-timeout',
-      '2',
-    );
+    const bad = await installAsync(join(next, 'scripts/install-pi.sh'), ...checked);
     assert.equal(bad.code, 3, bad.out + bad.err);
     const badName = /program: \/opt\/presso-gateway\/current -> releases\/(\S+)/.exec(bad.out)?.[1];
     assert.ok(badName && `releases/${badName}` !== good, bad.out);
