@@ -11,7 +11,8 @@
  *   PRESSO_BOARD              board profile name or path (default "simulator")
  *   PRESSO_DATA_DIR           where the controller socket lives (default ./data)
  *   PRESSO_CONTROLLER_SOCKET  the socket path itself (default $PRESSO_DATA_DIR/controller.sock)
- *   PRESSO_LOG_PRESSURES      seconds between pressure log lines; 0 turns them off (default 5)
+ *   PRESSO_LOG_PRESSURES      seconds between pressure log lines; 0 turns them off (default 5 on
+ *                             a simulated board, 60 on real hardware: pressure-log.ts)
  *   PRESSO_BENCH_TRACE        bench only: a file to append trip-to-vent timings to (trip-trace.ts);
  *                             ignored on a board without a simulator
  */
@@ -26,7 +27,7 @@ import { BoardConfigError, type Logger } from '../drivers/io.js';
 import { controllerSocketPath, PACKAGE_ROOT } from '../paths.js';
 import { Controller } from './controller.js';
 import { IpcServer } from './ipc-server.js';
-import { formatPressures } from './pressure-log.js';
+import { formatPressures, pressureLogIntervalMs } from './pressure-log.js';
 import { TickLoop } from './tick-loop.js';
 import { TripTraceFile } from './trip-trace.js';
 
@@ -88,6 +89,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { io, sim } = running;
+  let logEveryMs: number;
+  try {
+    logEveryMs = pressureLogIntervalMs(process.env.PRESSO_LOG_PRESSURES, sim !== undefined);
+  } catch (e) {
+    log.error(`settings error: ${(e as Error).message}`);
+    await io.closeAll();
+    process.exit(2);
+  }
   log.info(
     `board "${board.name}" (${board.source}): ${board.stations.length} stations, ` +
       `${board.devices.length} devices, tick ${board.loopRateHz} Hz; every output in the safe state`,
@@ -105,7 +114,6 @@ async function main(): Promise<void> {
     version: version(),
     loopStats: () => loop.stats(),
   });
-  const logEveryMs = Number(process.env.PRESSO_LOG_PRESSURES ?? 5) * 1000;
   let lastLog = Number.NEGATIVE_INFINITY;
   loop = new TickLoop(
     clock,
