@@ -97,7 +97,12 @@ test(
     const ca = readFileSync(join(tls, 'ca.crt'));
     const health = await call(`${web.base}/api/health`, { ca });
     assert.equal(health.status, 200);
-    assert.equal((JSON.parse(health.body.toString()) as { status: string }).status, 'ok');
+    const body = JSON.parse(health.body.toString()) as {
+      status: string;
+      clock: { synchronized: boolean | null; source: string };
+    };
+    assert.equal(body.status, 'ok');
+    assert.ok([true, false, null].includes(body.clock.synchronized), JSON.stringify(body.clock));
     // Node's own trust store does not know the local CA: the certificate is really checked.
     await assert.rejects(
       call(`${web.base}/api/health`),

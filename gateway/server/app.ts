@@ -14,7 +14,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { ControllerClient } from '../ipc-client.js';
 import type { Store } from '../store/types.js';
 import type { ServerConfig } from './config.js';
+import type { ClockWatch } from './clock-state.js';
 import type { TlsFiles } from './https.js';
+import { clockPlugin } from './plugins/clock.js';
 import { installErrorHandler } from './errors.js';
 import { authPlugin } from './plugins/auth.js';
 import { configPlugin } from './plugins/config.js';
@@ -43,6 +45,8 @@ export interface BuildServerOptions {
   now?: () => number;
   /** Serve HTTPS with this certificate and key (https.ts); absent = plain HTTP. */
   https?: TlsFiles;
+  /** Whether the wall clock is synchronised (started by the caller); absent = unknown. */
+  clockWatch?: ClockWatch;
 }
 
 /** Bodies are small JSON (a program is < 2 KB); anything larger is a mistake or an attack. */
@@ -106,6 +110,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(configPlugin, { config: opts.config });
+  await app.register(clockPlugin, opts.clockWatch ? { clockWatch: opts.clockWatch } : {});
   await app.register(storePlugin, { store: opts.store });
   await app.register(controllerLinkPlugin, { client: opts.controller, now });
   await app.register(authPlugin, { now });

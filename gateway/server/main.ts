@@ -16,6 +16,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ControllerClient } from '../ipc-client.js';
 import { buildServer } from './app.js';
+import { ClockWatch } from './clock-state.js';
 import { ConfigError, loadConfig } from './config.js';
 import {
   loadTlsSettings,
@@ -46,7 +47,12 @@ async function main(): Promise<void> {
     throw e;
   }
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore(config.dataDir);
+  const clockWatch = new ClockWatch({
+    log: { info: (m) => console.log(`[server] ${m}`), warn: (m) => console.warn(`[server] warning: ${m}`) },
+  });
+  // Known before the store opens: its first write may be a daily backup.
+  await clockWatch.start();
+  const store = await openStore(config.dataDir, () => clockWatch.trusted());
   const controller = new ControllerClient({
     log: {
       info: (m) => console.log(`[server] ${m}`),
@@ -63,6 +69,7 @@ async function main(): Promise<void> {
     store,
     controller,
     logger: { level: 'info' },
+    clockWatch,
     ...(tlsFiles ? { https: tlsFiles } : {}),
   });
   await app.listen({ port: config.port, host: config.host });
@@ -90,6 +97,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_LIMIT_MS);
     timer.unref();
     try {
+      clockWatch.stop();
       redirect?.closeAllConnections();
       redirect?.close();
       await app.close();

@@ -147,6 +147,11 @@ export const en = {
   'support.controllerLink': 'Controller link',
   'support.connected': 'connected',
   'support.disconnected': 'disconnected',
+  'support.clock': 'Clock',
+  'support.clockSynced': 'synchronised ({source})',
+  'support.clockUnsynced': 'NOT synchronised ({source}): new records are marked, archives and backups wait',
+  'support.clockUnknown': 'cannot be checked on this machine',
+  'support.clockJump': 'last jump {by} s at {at}',
   'support.devices': 'I/O devices (Modbus, I2C, simulator)',
   'support.loop': 'Loop timing',
   'support.loopValues':
