@@ -48,7 +48,9 @@ TLS_DIR=$ETC_DIR/tls
 # Bookworm moved the firmware files from /boot to /boot/firmware; Trixie keeps them there.
 BOOT_DIR=/boot/firmware
 SUPPORTED_CODENAMES="bookworm trixie"
-APT_PACKAGES=(build-essential python3 i2c-tools logrotate avahi-daemon openssl curl)
+# Always: log rotation, the .local name, the certificate authority, the health check. More for
+# what the board needs (packages_for_board).
+APT_PACKAGES=(logrotate avahi-daemon openssl curl)
 
 SOURCE=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=""
@@ -65,6 +67,7 @@ GATEWAY_NAME=presso
 HEALTH_TIMEOUT=90
 HEALTH_URL=""
 CHECK_NATIVE=""
+ACCEPT_EOL_NODE=0
 START=1
 
 usage() {
@@ -84,6 +87,8 @@ Options:
   --root DIR       prefix every path with DIR (testing); needs --dry-run or --skip-system
   --skip-system    lay out files only: no apt, users, groups, npm, systemctl
   --no-start       install and enable, but do not (re)start the service now
+  --accept-eol-node  accept Node.js 20.19+ (end of life since April 2026, no security fixes):
+                   for a test machine whose distribution has nothing newer, never for a clinic
   --check-native DIR  only check that the native modules the board needs load in DIR (an
                    installed release, e.g. after a Node upgrade), and print the fix if not
   --uninstall      stop and remove the service and the program (keeps /etc and /var/lib)
@@ -109,6 +114,7 @@ while [ $# -gt 0 ]; do
       ;;
     --skip-system) SKIP_SYSTEM=1 ;;
     --uninstall) UNINSTALL=1 ;;
+    --accept-eol-node) ACCEPT_EOL_NODE=1 ;;
     --check-native)
       [ $# -ge 2 ] || die "--check-native needs a release directory"
       CHECK_NATIVE=$2
@@ -254,8 +260,12 @@ check_node() {
   node=$(p $NODE_BIN)
   [ -x "$node" ] || die "$node not found: install Node.js 22 LTS first (docs/deploy.md, step 2)"
   version=$("$node" --version)
-  version_ge "${version#v}" $NODE_MIN ||
-    die "$node is $version; Presso Gateway on the Pi needs Node.js $NODE_MIN (22 LTS) or newer (docs/deploy.md, step 2)"
+  if [ $ACCEPT_EOL_NODE -eq 1 ] && version_ge "${version#v}" 20.19.0 && ! version_ge "${version#v}" 21.0.0; then
+    say "Node $version is end of life (no security fixes since April 2026): accepted by --accept-eol-node"
+  else
+    version_ge "${version#v}" $NODE_MIN ||
+      die "$node is $version; Presso Gateway on the Pi needs Node.js $NODE_MIN (22 LTS) or newer (docs/deploy.md, step 2)"
+  fi
   # The architecture Node was built for is the userland's: a 32-bit Raspberry Pi OS reports armv7l
   # from `uname -m` on a 64-bit kernel, but its node is "arm".
   arch=$("$node" -p process.arch)
@@ -281,10 +291,16 @@ board_file() { # the board profile this install uses: the site's, else the chose
   echo "$board"
 }
 
-board_fact() { # NAME: one line of scripts/board-facts.mjs about the board in use
-  local facts
-  facts=$(node "$SOURCE/scripts/board-facts.mjs" "$(board_file)") || die "cannot read $(board_file)"
-  sed -n "s/^$1 \{0,1\}//p" <<<"$facts"
+BOARD_FACTS=""
+BOARD_FACTS_OF=""
+board_fact() { # NAME: one line of scripts/board-facts.mjs about the board in use (read once per board)
+  local board
+  board=$(board_file)
+  if [ "$BOARD_FACTS_OF" != "$board" ]; then
+    BOARD_FACTS=$(node "$SOURCE/scripts/board-facts.mjs" "$board") || die "cannot read $board"
+    BOARD_FACTS_OF=$board
+  fi
+  sed -n "s/^$1 \{0,1\}//p" <<<"$BOARD_FACTS"
 }
 
 # config.txt lines this installer owns sit between these markers; a rerun replaces the block whole,
@@ -356,8 +372,27 @@ enable_interfaces() {
   fi
 }
 
+packages_for_board() { # APT_PACKAGES plus what the board's drivers need
+  local pkgs=("${APT_PACKAGES[@]}")
+  # Native modules (onoff's epoll, i2c-bus, serialport) are compiled by npm ci on the Pi.
+  if [ -n "$(board_fact native)" ]; then pkgs=(build-essential python3 "${pkgs[@]}"); fi
+  if [ "$(board_fact i2c)" = yes ]; then pkgs+=(i2c-tools); fi
+  echo "${pkgs[@]}"
+}
+
 install_packages() {
-  run_system apt-get install -y --no-install-recommends "${APT_PACKAGES[@]}"
+  local p missing=()
+  for p in $(packages_for_board); do
+    dpkg-query --admindir="$(p /var/lib/dpkg)" -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "packages: all present ($(packages_for_board))"
+    return 0
+  fi
+  # A fresh image's package lists may be missing or old.
+  run_system apt-get update
+  run_system apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
 create_user() {
@@ -619,6 +654,9 @@ if [ $UNINSTALL -eq 1 ]; then
 fi
 
 board_source >/dev/null # an unknown --profile stops here, before anything changes
+# Read the board's facts once, here in the main shell: the $(board_fact ...) calls below run in
+# subshells, which inherit the cache but could not fill it.
+board_fact native >/dev/null
 if [ "${CHECK_NATIVE_ONLY:-0}" -eq 1 ]; then
   for module in $(board_fact native); do load_native "$CHECK_NATIVE" "$module"; done
   say "every native module $(board_file) needs loads in $CHECK_NATIVE"

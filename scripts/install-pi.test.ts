@@ -169,7 +169,9 @@ describe('install-pi.sh', () => {
       assert.match(r.out, /^install-pi: Node: v22\.14\.0 \(arm64\)$/m);
       const steps = r.out.split('\n').filter((l) => l.startsWith('+ '));
       const expect = [
-        /^\+ apt-get install -y --no-install-recommends build-essential python3 i2c-tools logrotate avahi-daemon openssl curl$/,
+        // The fake root has no packages: all are missing, so the lists are refreshed first.
+        /^\+ apt-get update$/,
+        /^\+ apt-get install -y --no-install-recommends build-essential python3 logrotate avahi-daemon openssl curl i2c-tools$/,
         new RegExp(
           `^\\+ write_block ${root}/boot/firmware/config.txt \\[all\\] dtparam=i2c_arm=on dtparam=i2c_arm_baudrate=400000 gpio=4=op,dl gpio=17=ip,pu$`,
         ),
@@ -258,6 +260,13 @@ describe('install-pi.sh', () => {
       assert.equal(r.code, 1, `${args.join(' ')}:\n${r.out}`);
       assert.match(r.err, why);
     }
+    // Node 20 is end of life: only for a test machine, and only when asked.
+    const eol = install('--dry-run', '--root', fakePi(OS.trixie, 'v20.19.2'), '--accept-eol-node');
+    assert.equal(eol.code, 0, eol.err);
+    assert.match(eol.out, /Node v20\.19\.2 is end of life .*accepted by --accept-eol-node/);
+    const old = install('--dry-run', '--root', fakePi(OS.trixie, 'v18.20.0'), '--accept-eol-node');
+    assert.equal(old.code, 1);
+    assert.match(old.err, /is v18\.20\.0; Presso Gateway on the Pi needs Node\.js 22\.13\.0/);
     const real = install('--root', fakePi());
     assert.equal(real.code, 1);
     assert.match(real.err, /--root is for testing: add --dry-run or --skip-system/);
