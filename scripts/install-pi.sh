@@ -571,8 +571,26 @@ install_units() {
   else
     run_system systemctl daemon-reload
     run_system systemctl enable $NAME.service
-    if [ $START -eq 1 ]; then run_system systemctl restart $NAME.service; fi
+    # --no-block: a release that never signals READY would hold `systemctl restart` for the
+    # unit's TimeoutStartSec and then fail this script; the health wait below decides instead.
+    if [ $START -eq 1 ]; then restart_service; fi
   fi
+}
+
+INVOCATION_BEFORE=""
+restart_service() {
+  # The run of the unit before the restart: until systemd reports another one active, a healthy
+  # answer still comes from the old processes.
+  if [ $SKIP_SYSTEM -eq 0 ] && [ $DRY_RUN -eq 0 ]; then
+    INVOCATION_BEFORE=$(systemctl show -p InvocationID --value $NAME.service 2>/dev/null || true)
+  fi
+  run_system systemctl restart --no-block $NAME.service
+}
+
+new_run_active() { # has the restart happened, and is the new run up (READY=1 under Type=notify)?
+  [ $SKIP_SYSTEM -eq 1 ] && return 0
+  [ "$(systemctl show -p InvocationID --value $NAME.service 2>/dev/null)" != "$INVOCATION_BEFORE" ] &&
+    [ "$(systemctl is-active $NAME.service 2>/dev/null)" = active ]
 }
 
 dashboard_url() {
@@ -594,7 +612,7 @@ wait_healthy() { # true once the health URL says the web process runs with its c
   url=$(health_url)
   deadline=$((SECONDS + HEALTH_TIMEOUT))
   while :; do
-    if curl -fsS --max-time 3 --cacert "$(p $TLS_DIR)/ca.crt" "$url" 2>/dev/null | grep -q '"status":"ok"'; then
+    if new_run_active && curl -fsS --max-time 3 --cacert "$(p $TLS_DIR)/ca.crt" "$url" 2>/dev/null | grep -q '"status":"ok"'; then
       return 0
     fi
     [ $SECONDS -lt $deadline ] || return 1
@@ -615,7 +633,7 @@ check_or_roll_back() {
   fi
   say "release ${NEW_RELEASE#releases/} did not report healthy within $HEALTH_TIMEOUT s: rolling back to ${PREVIOUS_RELEASE#releases/}"
   run ln -sfn "$PREVIOUS_RELEASE" "$(p $OPT_DIR/current)"
-  run_system systemctl restart $NAME.service
+  restart_service
   if wait_healthy; then
     say "rolled back: ${PREVIOUS_RELEASE#releases/} runs again and is healthy; the failed release stays in $OPT_DIR/releases for a look"
   else

@@ -529,7 +529,7 @@ describe('install-pi.sh', () => {
         `release ${badName} did not report healthy within 2 s: rolling back to ${good.replace('releases/', '')}`,
       ),
     );
-    assert.match(bad.out, /skip \(--skip-system\): systemctl restart presso-gateway\.service/);
+    assert.match(bad.out, /skip \(--skip-system\): systemctl restart --no-block presso-gateway\.service/);
     assert.equal(
       readlinkSync(join(root, 'opt/presso-gateway/current')),
       good,
