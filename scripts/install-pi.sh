@@ -545,7 +545,7 @@ set_hostname() { # the gateway's name on the LAN: NAME.local through avahi
     if [ -f "$hosts" ]; then run_system sed -i "s/^127\.0\.1\.1[[:space:]].*/127.0.1.1\t$GATEWAY_NAME/" "$hosts"; fi
   fi
   run mkdir -p "$(p $AVAHI_DIR)"
-  run install -m 0644 "$SOURCE/systemd/avahi-presso-gateway.service" "$(p $AVAHI_DIR)/$NAME.service"
+  run install -m 0644 "$SOURCE/systemd/presso-gateway.avahi" "$(p $AVAHI_DIR)/$NAME.service"
   run sed -i "s/@PORT@/$PORT/" "$(p $AVAHI_DIR)/$NAME.service"
 }
 

@@ -184,7 +184,7 @@ describe('install-pi.sh', () => {
         new RegExp(`^\\+ useradd --root=${root} --system .*--groups gpio,i2c,dialout presso$`),
         /^\+ hostnamectl set-hostname presso$/,
         new RegExp(
-          `^\\+ install -m 0644 ${REPO_ROOT}/systemd/avahi-presso-gateway.service ${root}/etc/avahi/services/presso-gateway.service$`,
+          `^\\+ install -m 0644 ${REPO_ROOT}/systemd/presso-gateway.avahi ${root}/etc/avahi/services/presso-gateway.service$`,
         ),
         new RegExp(`^\\+ cp -R ${REPO_ROOT}/dist ${root}/opt/presso-gateway/releases/${RELEASE}/dist$`),
         new RegExp(
