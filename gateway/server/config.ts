@@ -31,6 +31,7 @@ export const ConfigFileSchema = Type.Object(
     adminToken: Type.Optional(Type.String({ minLength: 16 })),
     loginTtlMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 })),
     loginAttemptsPerMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
   },
   { additionalProperties: false },
 );
@@ -45,6 +46,11 @@ export interface ServerConfig {
   adminToken?: string;
   loginTtlMin: number;
   loginAttemptsPerMin: number;
+  /**
+   * The gateway's name on the LAN (PRESSO_HOSTNAME, e.g. presso.local: set by the installer,
+   * announced by avahi, named in the HTTPS certificate). Unset on a workstation.
+   */
+  hostname?: string;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   const dataDir = resolve(envDataDir ?? fromFile.dataDir ?? './data');
   const token = env.PRESSO_ADMIN_TOKEN || fromFile.adminToken;
+  const hostname = env.PRESSO_HOSTNAME || fromFile.hostname;
   if (token !== undefined && token.length < 16) {
     throw new ConfigError('PRESSO_ADMIN_TOKEN', 'must be at least 16 characters (it grants the admin role)');
   }
@@ -98,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
         ? resolve((env.PRESSO_CONTROLLER_SOCKET || fromFile.controllerSocket) as string)
         : controllerSocketPath({ PRESSO_DATA_DIR: dataDir }),
     ...(token !== undefined ? { adminToken: token } : {}),
+    ...(hostname !== undefined ? { hostname } : {}),
     loginTtlMin: fromFile.loginTtlMin ?? DEFAULT_LOGIN_TTL_MIN,
     loginAttemptsPerMin:
       envInt(env, 'PRESSO_LOGIN_ATTEMPTS_PER_MIN', 1, 1000) ??

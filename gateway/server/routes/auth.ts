@@ -98,6 +98,8 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         path: '/',
         httpOnly: true,
         sameSite: 'strict',
+        // Under HTTPS the login never travels over plain HTTP (the redirect port) again.
+        secure: request.protocol === 'https',
         expires: new Date(result.login.expiresAtEpochMs),
       });
       return {
@@ -145,7 +147,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/auth/logout', { schema: { tags: ['auth'] } }, async (request, reply) => {
     auth.logout(request.cookies[LOGIN_COOKIE]);
-    void reply.clearCookie(LOGIN_COOKIE, { path: '/' });
+    void reply.clearCookie(LOGIN_COOKIE, { path: '/', secure: request.protocol === 'https' });
     return { ok: true };
   });
 
