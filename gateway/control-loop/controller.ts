@@ -29,7 +29,8 @@ import {
   type StationFrame,
 } from '../protocol.js';
 import { AlarmBook } from './alarms.js';
-import { SELF_TEST_KINDS, type SelfTestKind } from './self-test.js';
+import type { SelfTestKind } from './self-test.js';
+import { validateCommand } from '../ipc/validate.js';
 import { Station } from './station.js';
 import { checkBoard, StationSupervisor, type Trip } from './supervisor.js';
 import type { LatenessStats } from './tick-loop.js';
@@ -351,9 +352,9 @@ export class Controller {
     args: Commands[K][0],
     _origin = 'local',
   ): Promise<Commands[K][1]> {
-    const a = (args ?? {}) as Record<string, unknown>;
-    if (typeof a !== 'object' || Array.isArray(a))
-      throw new CommandError('bad-request', 'args must be an object');
+    // Every argument is checked against the command's schema first (the protocol's one
+    // definition); below are only the checks that need the board (zone counts, station ids).
+    const a = validateCommand(cmd, args ?? {}) as Record<string, unknown>;
     const now = this.opts.clock.now();
     type R = Commands[K][1];
     switch (cmd as CommandName) {
@@ -367,25 +368,6 @@ export class Controller {
         return { board: this.opts.io.board, limits: LIMITS } as R;
       case 'start': {
         const st = this.station(a.stationId);
-        if (typeof a.sessionId !== 'string' || a.sessionId.length === 0 || a.sessionId.length > 100) {
-          throw new CommandError(
-            'bad-request',
-            'sessionId must be a non-empty string of at most 100 characters',
-          );
-        }
-        if (typeof a.program !== 'object' || a.program === null) {
-          throw new CommandError('bad-request', 'program must be a program object');
-        }
-        for (const k of ['pressureMmHg', 'durationMin', 'clientCeilingMmHg'] as const) {
-          if (a[k] !== undefined && typeof a[k] !== 'number')
-            throw new CommandError('bad-request', `${k} must be a number`);
-        }
-        if (
-          a.skipZones !== undefined &&
-          !(Array.isArray(a.skipZones) && a.skipZones.every(Number.isInteger))
-        ) {
-          throw new CommandError('bad-request', 'skipZones must be a list of zone numbers');
-        }
         const health = this.opts.io.health();
         st.start(a as unknown as StartArgs, now, {
           latched: this.alarms.latched(st.id) || this.alarms.latched(null),
@@ -431,12 +413,8 @@ export class Controller {
         return this.counterReport() as R;
       case 'set-zero-offsets': {
         const st = this.station(a.stationId);
-        const offsets = a.offsetsMmHg;
-        if (
-          !Array.isArray(offsets) ||
-          offsets.length !== st.io.zones.length ||
-          !offsets.every((o) => typeof o === 'number' && Number.isFinite(o) && Math.abs(o) <= 20)
-        ) {
+        const offsets = a.offsetsMmHg as number[];
+        if (offsets.length !== st.io.zones.length) {
           throw new CommandError(
             'bad-request',
             `offsetsMmHg must list ${st.io.zones.length} numbers within ±20 mmHg, one per zone`,
@@ -450,9 +428,6 @@ export class Controller {
         return this.simFault(cmd === 'sim-inject', a) as R;
       case 'self-test': {
         const st = this.station(a.stationId);
-        if (!SELF_TEST_KINDS.includes(a.kind as SelfTestKind)) {
-          throw new CommandError('bad-request', `kind must be one of ${SELF_TEST_KINDS.join(', ')}`);
-        }
         const health = this.opts.io.health();
         const result = await st.startSelfTest(a.kind as SelfTestKind, now, {
           latched: this.alarms.latched(st.id) || this.alarms.latched(null),
