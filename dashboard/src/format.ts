@@ -1,4 +1,4 @@
-import type { AlarmInfo, StationFrame } from './api.js';
+import type { AlarmInfo, LiveFrame } from './api.js';
 import { num } from './i18n/index.js';
 
 /** 754 s → "12:34": minutes as the unit staff and visitors read, seconds for the last stretch. */
@@ -14,7 +14,7 @@ export function mmHg(v: number | null | undefined): string {
 const PRIORITY_ORDER: Record<AlarmInfo['priority'], number> = { high: 0, medium: 1, low: 2 };
 
 /** Active and latched alarms of every station once each (board-wide ones appear in every frame). */
-export function activeAlarms(frames: StationFrame[]): AlarmInfo[] {
+export function activeAlarms(frames: LiveFrame[]): AlarmInfo[] {
   const byId = new Map<string, AlarmInfo>();
   for (const f of frames) for (const a of f.alarms ?? []) if (a.active || a.latched) byId.set(a.id, a);
   return [...byId.values()].sort(

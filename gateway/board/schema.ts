@@ -5,6 +5,7 @@
 import Type, { type Static } from 'typebox';
 import type { SchemaHints } from '../config-check.js';
 import { GARMENT_CLASSES, LIMITS } from '../limits.js';
+import { MAX_STATIONS, MAX_ZONES } from './size.js';
 
 const CHANNEL_REF_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*:\\S+$';
 
@@ -30,8 +31,7 @@ export const ZoneSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const MAX_ZONES = 12;
-export const MAX_STATIONS = 8;
+export { MAX_STATIONS, MAX_ZONES };
 
 export const StationSchema = Type.Object(
   {

@@ -30,14 +30,13 @@ import {
 } from '../protocol.js';
 import { AlarmBook } from './alarms.js';
 import type { SelfTestKind } from './self-test.js';
+import { FRAME_INTERVAL_MS } from '../ipc/rate.js';
 import { validateCommand } from '../ipc/validate.js';
 import { Station } from './station.js';
 import { checkBoard, StationSupervisor, type Trip } from './supervisor.js';
 import type { LatenessStats } from './tick-loop.js';
 import type { TripTrace } from './trip-trace.js';
 
-/** State frames per station at most this often (20 Hz), which is what a dashboard can show. */
-export const FRAME_INTERVAL_MS = 50;
 /** Maintenance counters are published this often, for the web process to persist. */
 export const COUNTERS_INTERVAL_MS = 10_000;
 

@@ -98,6 +98,7 @@ interface Client {
   /** socket.write() said its buffer is full; frames wait for 'drain'. */
   congested: boolean;
   coalescedFrames: number;
+  framesWritten: number;
   gone: boolean;
 }
 
@@ -107,6 +108,8 @@ export interface IpcClientStats {
   bufferedBytes: number;
   /** Frames replaced by a newer one before they were written (rate limit or backpressure). */
   coalescedFrames: number;
+  /** Frame lines handed to the socket. */
+  framesWritten: number;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -224,6 +227,7 @@ export class IpcServer {
       origin: c.origin,
       bufferedBytes: c.socket.writableLength,
       coalescedFrames: c.coalescedFrames,
+      framesWritten: c.framesWritten,
     }));
   }
 
@@ -261,6 +265,7 @@ export class IpcServer {
       timer: null,
       congested: false,
       coalescedFrames: 0,
+      framesWritten: 0,
       gone: false,
     };
     this.clients.add(client);
@@ -462,6 +467,7 @@ export class IpcServer {
     if (data === null) return; // nothing changed for this client
     client.lastSentAtMs.set(stationId, now);
     const line = `{"v":${PROTOCOL_VERSION},"event":"frame","data":${data}}\n`;
+    client.framesWritten++;
     if (!client.socket.write(line)) client.congested = true;
   }
 }

@@ -7,8 +7,10 @@
  * - `station` (a followed station: walk-up page, support trace): the same with 0.1 mmHg and the
  *   elapsed time and pump duty, at FRAME_RATE_HZ.
  *
- * Zones travel column-wise (`pressureMmHg: [12.3, 40.1, …]`, `targetMmHg`, `sensor`), so a message
- * where only pressures moved carries one short array, not an object per zone; the session's fixed
+ * Zones travel column-wise: `zones` is the measured pressure of each zone in zone order
+ * (`[12.3, 40.1, …]`, null without a valid value), `targets` and `sensors` the same for the
+ * target and the sensor's health; a message where only pressures moved carries one short array,
+ * not an object per zone. The session's fixed
  * part (`session`) is apart from its clock (`remainingS`, `elapsedS`). Every other top-level field
  * of the frame is carried as it is, so a field added to StationFrameSchema reaches the dashboard
  * without a change here. The sample time rides in every message as a header (gateway/ipc/frame-diff.ts),
@@ -61,33 +63,32 @@ export function viewOf(frame: StationFrame, kind: ViewKind): ViewFields {
   if (kind === 'station') out.elapsedS = s?.elapsedS ?? null;
   // The controller rounds to 0.1 mmHg already; a tile shows whole mmHg, so the overview sends no
   // change a tile could not show.
-  out.pressureMmHg = frame.zones.map((z) => (kind === 'overview' ? round1(z.pressureMmHg) : z.pressureMmHg));
-  out.targetMmHg = frame.zones.map((z) => z.targetMmHg);
-  out.sensor = frame.zones.map((z) => z.sensor);
+  out.zones = frame.zones.map((z) => (kind === 'overview' ? round1(z.pressureMmHg) : z.pressureMmHg));
+  out.targets = frame.zones.map((z) => z.targetMmHg);
+  out.sensors = frame.zones.map((z) => z.sensor);
   return out;
 }
 
 /** The dashboard's side: a merged view back into the shape its components read. */
 export function liveFrameOf(view: Readonly<Record<string, unknown>>): LiveFrame {
-  const { pressureMmHg, targetMmHg, sensor, session, remainingS, elapsedS, ...rest } = view as Record<
+  const { zones, targets, sensors, session, remainingS, elapsedS, ...rest } = view as Record<
     string,
     unknown
   > & {
-    pressureMmHg?: (number | null)[];
-    targetMmHg?: number[];
-    sensor?: ZoneFrame['sensor'][];
+    zones?: (number | null)[];
+    targets?: number[];
+    sensors?: ZoneFrame['sensor'][];
     session?: Omit<FrameSession, 'elapsedS' | 'remainingS'> | null;
     remainingS?: number | null;
     elapsedS?: number | null;
   };
-  const pressures = pressureMmHg ?? [];
   return {
     ...(rest as Omit<LiveFrame, 'zones' | 'session'>),
-    zones: pressures.map((p, i) => ({
+    zones: (zones ?? []).map((p, i) => ({
       zone: i + 1,
       pressureMmHg: p,
-      targetMmHg: targetMmHg?.[i] ?? 0,
-      sensor: sensor?.[i] ?? 'ok',
+      targetMmHg: targets?.[i] ?? 0,
+      sensor: sensors?.[i] ?? 'ok',
     })),
     session:
       session === undefined || session === null

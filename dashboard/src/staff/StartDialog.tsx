@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { PROGRAM_BOUNDS } from '../../../gateway/control-loop/programs/bounds.js';
 import { LIMITS } from '../../../gateway/limits.js';
-import { api, ApiError, type Program, type StationFrame } from '../api.js';
+import { api, ApiError, type Program, type LiveFrame } from '../api.js';
 import { Modal } from '../components/Modal.js';
 import { t } from '../i18n/index.js';
 
@@ -16,7 +16,7 @@ export function StartDialog({
   programs,
   onClose,
 }: {
-  station: StationFrame;
+  station: LiveFrame;
   programs: Program[];
   onClose: (started: boolean) => void;
 }) {

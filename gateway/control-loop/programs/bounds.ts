@@ -8,7 +8,7 @@
  * research on pneumatics and timing (both summarised in docs/hardware.md and docs/safety.md).
  */
 import { GARMENT_CEILING_MMHG, GARMENT_CLASSES, LIMITS } from '../../limits.js';
-import { MAX_ZONES } from '../../board/schema.js';
+import { MAX_ZONES } from '../../board/size.js';
 
 export interface ProgramBound {
   readonly unit: string;
