@@ -4,8 +4,8 @@
  *
  * - `clients` Socket.IO clients (websocket transport): half follow the overview, half follow one
  *   station each (round robin). Every `station` message is counted in bytes (the socket.io packet
- *   as it came off the websocket, framing of the websocket itself excluded) and, when it carries
- *   `sampledAtEpochMs`, its latency: Date.now() at receipt minus the controller's sample time,
+ *   as it came off the websocket, framing of the websocket itself excluded) and, from the sample
+ *   time `t` it carries, its latency: Date.now() at receipt minus the controller's sample time,
  *   both CLOCK_REALTIME of this one machine, so no clock offset enters.
  * - `rps` HTTP requests per second against read endpoints of the API, scheduled on absolute
  *   deadlines (a slow answer does not lower the offered rate), each with a 5 s timeout.
@@ -70,10 +70,11 @@ async function main(): Promise<void> {
       s.on('disconnect', () => {
         if (measuring) disconnects++;
       });
-      s.on('station', (msg: { sampledAtEpochMs?: number }) => {
-        if (!measuring || typeof msg.sampledAtEpochMs !== 'number') return;
+      // `t`: the sample time every view message carries (gateway/ipc/views.ts).
+      s.on('station', (msg: { t?: number }) => {
+        if (!measuring || typeof msg.t !== 'number') return;
         const list = kind === 'station' ? stationLatency : overviewLatency;
-        if (list.length < MAX_LATENCY_SAMPLES) list.push(Date.now() - msg.sampledAtEpochMs);
+        if (list.length < MAX_LATENCY_SAMPLES) list.push(Date.now() - msg.t);
       });
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 10_000);

@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       samples: tele.n,
       overview: { p50: round(teleOverview.p50), p99: round(teleOverview.p99), samples: teleOverview.n },
       clock:
-        'Date.now() at receipt in the load process minus the frame sampledAtEpochMs (same machine, CLOCK_REALTIME)',
+        'Date.now() at receipt in the load process minus the sample time `t` of the message (the frame sampledAtEpochMs; same machine, CLOCK_REALTIME)',
     },
     bytesPerClientPerS: {
       overview: round(two.load.bytesPerClientPerS.overview, 0),

@@ -13,19 +13,21 @@
  * not an object per zone. The session's fixed
  * part (`session`) is apart from its clock (`remainingS`, `elapsedS`). Every other top-level field
  * of the frame is carried as it is, so a field added to StationFrameSchema reaches the dashboard
- * without a change here. The sample time rides in every message as a header (gateway/ipc/frame-diff.ts),
+ * without a change here. The sample time rides in every message as a header, `t` (gateway/ipc/frame-diff.ts),
  * never as a change. Valve states and the controller's own clock stay in the web process.
  */
 import type { StationFrame, ZoneFrame } from '../protocol.js';
 
 export type ViewKind = 'overview' | 'station';
 
-/** Fields of the frame no browser view carries. */
-const NOT_IN_VIEWS = new Set(['zones', 'session', 'sampledAtMs']);
-/** Fields the overview leaves out beyond those. */
-const NOT_IN_OVERVIEW = new Set(['pumpDuty', 'elapsedS']);
-/** Sent with every message, never counted as a change. */
-export const VIEW_HEADER_KEYS = ['sampledAtEpochMs'] as const;
+/** Fields of the frame no browser view carries as they are (zones and session are reshaped, the
+ * sample time rides as the header `t`, the controller's own clock means nothing to a browser). */
+const NOT_IN_VIEWS = new Set(['zones', 'session', 'sampledAtMs', 'sampledAtEpochMs']);
+/** Fields a tile does not show, left out of the overview. */
+const NOT_IN_OVERVIEW = new Set(['pumpDuty', 'elapsedS', 'phase']);
+/** The header: the sample time (epoch ms), in every message and never counted as a change. Its
+ * short name saves 15 bytes in each of the 40–60 messages a second a client gets. */
+export const VIEW_HEADER_KEYS = ['t'] as const;
 
 export type LiveZone = Pick<ZoneFrame, 'zone' | 'pressureMmHg' | 'targetMmHg' | 'sensor'>;
 type FrameSession = NonNullable<StationFrame['session']>;
@@ -39,10 +41,11 @@ export type LiveFrame = Omit<StationFrame, 'zones' | 'session' | 'sampledAtMs' |
 /** The wire form of a view (before the diff): flat fields, zones column-wise. */
 export type ViewFields = Record<string, unknown> & { id: string };
 
-const round1 = (v: number | null) => (v === null ? null : Math.round(v));
+/** A tile shows whole mmHg, and no negative ones (sensor noise around zero). */
+const tileMmHg = (v: number | null) => (v === null ? null : Math.max(0, Math.round(v)));
 
 export function viewOf(frame: StationFrame, kind: ViewKind): ViewFields {
-  const out: ViewFields = { id: frame.id };
+  const out: ViewFields = { id: frame.id, t: frame.sampledAtEpochMs };
   const skip = kind === 'overview' ? NOT_IN_OVERVIEW : undefined;
   for (const key in frame) {
     if (NOT_IN_VIEWS.has(key) || skip?.has(key)) continue;
@@ -63,7 +66,7 @@ export function viewOf(frame: StationFrame, kind: ViewKind): ViewFields {
   if (kind === 'station') out.elapsedS = s?.elapsedS ?? null;
   // The controller rounds to 0.1 mmHg already; a tile shows whole mmHg, so the overview sends no
   // change a tile could not show.
-  out.zones = frame.zones.map((z) => (kind === 'overview' ? round1(z.pressureMmHg) : z.pressureMmHg));
+  out.zones = frame.zones.map((z) => (kind === 'overview' ? tileMmHg(z.pressureMmHg) : z.pressureMmHg));
   out.targets = frame.zones.map((z) => z.targetMmHg);
   out.sensors = frame.zones.map((z) => z.sensor);
   return out;
@@ -71,10 +74,11 @@ export function viewOf(frame: StationFrame, kind: ViewKind): ViewFields {
 
 /** The dashboard's side: a merged view back into the shape its components read. */
 export function liveFrameOf(view: Readonly<Record<string, unknown>>): LiveFrame {
-  const { zones, targets, sensors, session, remainingS, elapsedS, ...rest } = view as Record<
+  const { t, zones, targets, sensors, session, remainingS, elapsedS, ...rest } = view as Record<
     string,
     unknown
   > & {
+    t?: number;
     zones?: (number | null)[];
     targets?: number[];
     sensors?: ZoneFrame['sensor'][];
@@ -83,7 +87,8 @@ export function liveFrameOf(view: Readonly<Record<string, unknown>>): LiveFrame 
     elapsedS?: number | null;
   };
   return {
-    ...(rest as Omit<LiveFrame, 'zones' | 'session'>),
+    ...(rest as Omit<LiveFrame, 'zones' | 'session' | 'sampledAtEpochMs'>),
+    sampledAtEpochMs: t ?? 0,
     zones: (zones ?? []).map((p, i) => ({
       zone: i + 1,
       pressureMmHg: p,

@@ -102,7 +102,7 @@ test('a frame is handed to the websocket in the turn it arrives, not on a timer'
   hub.onFrame(frame(2, [10.4, 20]));
   assert.equal(created, 1, 'the message left the hub before onFrame returned');
   await until(() => follower.got.length === 2, 'the second message');
-  assert.deepEqual(follower.got[1], { id: 'bay-1', sampledAtEpochMs: 1_800_000_000_002, zones: [10.4, 20] });
+  assert.deepEqual(follower.got[1], { id: 'bay-1', t: 1_800_000_000_002, zones: [10.4, 20] });
 });
 
 test('overview: whole mmHg at every fourth frame, only changes; a follower: 0.1 mmHg at every frame', async (t) => {
@@ -152,7 +152,7 @@ test('overview: whole mmHg at every fourth frame, only changes; a follower: 0.1 
       [11.4, 20.2],
     ],
   );
-  assert.ok(follower.got.slice(1).every((m) => Object.keys(m).join() === 'id,sampledAtEpochMs,zones'));
+  assert.ok(follower.got.slice(1).every((m) => Object.keys(m).join() === 'id,t,zones'));
 
   // The overview: frame 1 (complete), frame 4 (whole mmHg changed), frame 8 (nothing a tile shows
   // changed: not sent).
@@ -162,15 +162,15 @@ test('overview: whole mmHg at every fourth frame, only changes; a follower: 0.1 
   assert.equal(tile.remainingS, 590);
   assert.equal(tile.elapsedS, undefined, 'the tile shows time left only');
   assert.equal(tile.pumpDuty, undefined);
-  assert.deepEqual(overview.got[1], { id: 'bay-1', sampledAtEpochMs: 1_800_000_000_004, zones: [11, 20] });
+  assert.deepEqual(overview.got[1], { id: 'bay-1', t: 1_800_000_000_004, zones: [11, 20] });
 
   // Nothing changes for longer than the keepalive: each client still hears from the station.
   nowMs += KEEPALIVE_MS;
   for (let i = 9; i <= 12; i++) hub.onFrame(frame(i, [11.4, 20.2]));
   await until(() => overview.got.length === 3, 'the overview keepalive');
   await until(() => follower.got.length === 6, 'the follower keepalive');
-  assert.deepEqual(follower.got[5], { id: 'bay-1', sampledAtEpochMs: 1_800_000_000_009 });
-  assert.deepEqual(overview.got[2], { id: 'bay-1', sampledAtEpochMs: 1_800_000_000_012 });
+  assert.deepEqual(follower.got[5], { id: 'bay-1', t: 1_800_000_000_009 });
+  assert.deepEqual(overview.got[2], { id: 'bay-1', t: 1_800_000_000_012 });
 });
 
 test('a new subscriber gets the current state at once, complete, without waiting for a frame', async (t) => {

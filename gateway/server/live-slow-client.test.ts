@@ -55,10 +55,10 @@ interface Received {
 
 function follow(socket: ClientSocket): Received {
   const r: Received = { count: 0, lastSeq: -1 };
-  socket.on('station', (m: Partial<StationFrame>) => {
+  socket.on('station', (m: { t?: unknown }) => {
     r.count++;
-    // The views carry the sample time as sampledAtEpochMs (gateway/ipc/views.ts); here it is seq.
-    if (typeof m.sampledAtEpochMs === 'number') r.lastSeq = m.sampledAtEpochMs;
+    // The views carry the sample time as `t` (gateway/ipc/views.ts); here it is seq.
+    if (typeof m.t === 'number') r.lastSeq = m.t;
   });
   return r;
 }
