@@ -179,10 +179,12 @@ export class StationSupervisor {
         return;
       }
 
-      // Over-pressure: above min(setpoint + margin, ceiling) on 2 consecutive fresh samples.
+      // Over-pressure: above min(setpoint + margin, ceiling) on 2 consecutive fresh samples, or on
+      // one fresh sample far above it (docs/safety.md: the hard level).
       const limit = overPressureLimitMmHg(z.setpointMmHg, obs.ceilingMmHg);
       if (fresh) t.over = p > limit ? t.over + 1 : 0;
-      if (t.over >= 2) {
+      const hard = fresh && p > limit + LIMITS.tripHardMarginMmHg.default;
+      if (t.over >= 2 || hard) {
         trips.push({
           code: 'over-pressure',
           priority: 'high',
