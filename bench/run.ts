@@ -68,6 +68,11 @@ export const TARGETS = {
   telemetryP99Ms: 50,
   controllerRssMb: 80,
   webRssMb: 150,
+  /** Per client, `station` messages as they come off the websocket (bench/load.ts). */
+  overviewBytesPerClientPerS: 5000,
+  stationBytesPerClientPerS: 5000,
+  /** Percent of one core, at 100 clients and 200 req/s. */
+  webCpuPercent: 25,
   virtualSpeedup: 200,
 } as const;
 
@@ -191,6 +196,8 @@ async function main(): Promise<void> {
       controller: round(two.procs.controller?.cpuPercent ?? 0, 1),
       web: round(two.procs.web?.cpuPercent ?? 0, 1),
     },
+    /** The same web figure under the name the targets use: percent of one core. */
+    webCpuPercent: round(two.procs.web?.cpuPercent ?? 0, 1),
     regulation: {
       holdErrorMmHg: round(virt.holdErrorMmHg),
       overshootMmHg: round(virt.overshootMmHg),
@@ -265,6 +272,26 @@ async function main(): Promise<void> {
       result.rssMb.controller <= TARGETS.controllerRssMb,
     ],
     ['web RSS peak (MB)', result.rssMb.web, `≤ ${TARGETS.webRssMb}`, result.rssMb.web <= TARGETS.webRssMb],
+    [
+      'bytes/overview client/s',
+      result.bytesPerClientPerS.overview,
+      `≤ ${TARGETS.overviewBytesPerClientPerS}`,
+      result.bytesPerClientPerS.overview > 0 &&
+        result.bytesPerClientPerS.overview <= TARGETS.overviewBytesPerClientPerS,
+    ],
+    [
+      'bytes/station client/s',
+      result.bytesPerClientPerS.station,
+      `≤ ${TARGETS.stationBytesPerClientPerS}`,
+      result.bytesPerClientPerS.station > 0 &&
+        result.bytesPerClientPerS.station <= TARGETS.stationBytesPerClientPerS,
+    ],
+    [
+      'web CPU (% of a core)',
+      result.webCpuPercent,
+      `≤ ${TARGETS.webCpuPercent}`,
+      result.webCpuPercent <= TARGETS.webCpuPercent,
+    ],
     [
       'virtual speed-up (×)',
       result.virtualSpeedup,

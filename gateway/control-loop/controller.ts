@@ -239,52 +239,67 @@ export class Controller {
     const now = this.opts.clock.now();
     const epoch = this.epochNow();
     const health = this.opts.io.health();
-    return this.stations.map((st) => {
-      const s = st.sessionInfo;
-      const states = st.io.devices.map((d) => health[d.id]?.state ?? 'offline');
-      const newest = Math.max(...st.io.zones.map((z) => z.sensor.read().sampledAtMs));
-      const sampledAt = Number.isFinite(newest) ? newest : now;
-      return {
-        id: st.id,
-        name: st.io.spec.name,
-        garment: st.io.spec.garment,
-        state: st.state,
-        phase: st.phase(),
-        selfTest: st.selfTestKind,
-        session: s
-          ? {
-              id: s.id,
-              programId: s.program.id,
-              programName: s.program.name,
-              programVersion: s.program.version,
-              cycle: s.last?.cycle ?? 1,
-              elapsedS: Math.round(st.elapsedMs(now) / 1000),
-              remainingS: Math.round(st.remainingMs(now) / 1000),
-              pressureMmHg: s.basis.pressureMmHg,
-              durationMin: s.program.durationMin,
-              adjustPending: s.runner.retargetPending,
-            }
-          : null,
-        zones: st.io.zones.map((z, i) => {
-          const r = z.sensor.read();
-          return {
-            zone: i + 1,
-            pressureMmHg:
-              r.health === 'error' || !Number.isFinite(r.mmHg) ? null : Math.round(r.mmHg * 10) / 10,
-            targetMmHg: st.targetNow(i),
-            sensor: r.health,
-            inlet: st.written[i]?.inlet ?? false,
-            exhaust: st.written[i]?.exhaust ?? false,
-          };
-        }),
-        pumpDuty: Math.round(st.pumpDuty * 100) / 100,
-        ceilingMmHg: st.io.spec.ceilingMmHg,
-        link: states.includes('offline') ? 'offline' : states.includes('degraded') ? 'degraded' : 'ok',
-        alarms: this.alarms.forStation(st.id),
-        sampledAtMs: sampledAt,
-        sampledAtEpochMs: Math.round(epoch - (now - sampledAt)),
-      };
-    });
+    return this.stations.map((st) => this.frameFor(st, now, epoch, health));
+  }
+
+  /** One station's frame. The frame itself is new each time (it is handed to the socket, which
+   * keeps it); nothing else is allocated on the way. */
+  private frameFor(
+    st: Station,
+    now: number,
+    epoch: number,
+    health: ReturnType<BoardIo['health']>,
+  ): StationFrame {
+    const s = st.sessionInfo;
+    let link: StationFrame['link'] = 'ok';
+    for (const d of st.io.devices) {
+      const state = health[d.id]?.state ?? 'offline';
+      if (state === 'offline') link = 'offline';
+      else if (state === 'degraded' && link === 'ok') link = 'degraded';
+    }
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const z of st.io.zones) newest = Math.max(newest, z.sensor.read().sampledAtMs);
+    const sampledAt = Number.isFinite(newest) ? newest : now;
+    return {
+      id: st.id,
+      name: st.io.spec.name,
+      garment: st.io.spec.garment,
+      state: st.state,
+      phase: st.phase(),
+      selfTest: st.selfTestKind,
+      session: s
+        ? {
+            id: s.id,
+            programId: s.program.id,
+            programName: s.program.name,
+            programVersion: s.program.version,
+            cycle: s.last?.cycle ?? 1,
+            elapsedS: Math.round(st.elapsedMs(now) / 1000),
+            remainingS: Math.round(st.remainingMs(now) / 1000),
+            pressureMmHg: s.basis.pressureMmHg,
+            durationMin: s.program.durationMin,
+            adjustPending: s.runner.retargetPending,
+          }
+        : null,
+      zones: st.io.zones.map((z, i) => {
+        const r = z.sensor.read();
+        return {
+          zone: i + 1,
+          pressureMmHg:
+            r.health === 'error' || !Number.isFinite(r.mmHg) ? null : Math.round(r.mmHg * 10) / 10,
+          targetMmHg: st.targetNow(i),
+          sensor: r.health,
+          inlet: st.written[i]?.inlet ?? false,
+          exhaust: st.written[i]?.exhaust ?? false,
+        };
+      }),
+      pumpDuty: Math.round(st.pumpDuty * 100) / 100,
+      ceilingMmHg: st.io.spec.ceilingMmHg,
+      link,
+      alarms: this.alarms.forStation(st.id),
+      sampledAtMs: sampledAt,
+      sampledAtEpochMs: Math.round(epoch - (now - sampledAt)),
+    };
   }
 
   private station(id: unknown): Station {
@@ -299,7 +314,7 @@ export class Controller {
   }
 
   private frameOf(st: Station): StationFrame {
-    return this.frames().find((f) => f.id === st.id) as StationFrame;
+    return this.frameFor(st, this.opts.clock.now(), this.epochNow(), this.opts.io.health());
   }
 
   counterReport(): MaintenanceCounters[] {

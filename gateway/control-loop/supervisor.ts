@@ -34,7 +34,7 @@ export interface ZoneObservation {
   /** The regulator has brought the zone to its fill target. */
   reached: boolean;
   /** Compensated leak rate of the current hold, mmHg/min, once known. */
-  leakRateMmHgPerMin?: number;
+  leakRateMmHgPerMin?: number | undefined;
 }
 
 export interface StationObservation {

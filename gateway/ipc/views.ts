@@ -54,13 +54,9 @@ export function viewOf(frame: StationFrame, kind: ViewKind): ViewFields {
   const s = frame.session;
   if (s === null) out.session = null;
   else {
-    out.session = {
-      id: s.id,
-      programId: s.programId,
-      programName: s.programName,
-      programVersion: s.programVersion,
-      cycle: s.cycle,
-    };
+    // Every field of the session but its clock, so a field added to the schema comes along.
+    const { elapsedS: _elapsed, remainingS: _remaining, ...fixed } = s;
+    out.session = fixed;
   }
   out.remainingS = s?.remainingS ?? null;
   if (kind === 'station') out.elapsedS = s?.elapsedS ?? null;

@@ -29,6 +29,9 @@ function frame(seq: number, pressures: number[], patch: Partial<StationFrame> = 
       cycle: 1,
       elapsedS: 10,
       remainingS: 590,
+      pressureMmHg: 40,
+      durationMin: 10,
+      adjustPending: false,
     },
     zones: pressures.map((p, i) => ({
       zone: i + 1,
