@@ -32,6 +32,8 @@ export interface LoadResult {
   /** Overview latencies (5 Hz stream), ms. */
   overviewLatencyMs: number[];
   bytesPerClientPerS: { overview: number; station: number };
+  /** The same bytes by Socket.IO event (station, alarm, session, …) and client kind: where they go. */
+  bytesByEventPerClientPerS: Record<'overview' | 'station', Record<string, number>>;
   http: {
     sent: number;
     byStatus: Record<string, number>;
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2] ?? '{}') as LoadConfig;
   const headers = { authorization: `Bearer ${cfg.token}` };
   const sockets: { s: Socket; kind: 'overview' | 'station'; bytes: number }[] = [];
+  const byEvent: Record<'overview' | 'station', Record<string, number>> = { overview: {}, station: {} };
   const stationLatency: number[] = [];
   const overviewLatency: number[] = [];
   let disconnects = 0;
@@ -64,7 +67,14 @@ async function main(): Promise<void> {
       s.io.on('open', () => {
         // Each (re)connection opens a new engine: count the packets of every one.
         s.io.engine.on('data', (d: unknown) => {
-          if (measuring) entry.bytes += typeof d === 'string' ? Buffer.byteLength(d) : (d as Buffer).length;
+          if (!measuring) return;
+          const n = typeof d === 'string' ? Buffer.byteLength(d) : (d as Buffer).length;
+          entry.bytes += n;
+          // A Socket.IO event packet reads 2["name",… (engine.io has taken its own type off);
+          // anything else (pings, acks) is "other".
+          const name = typeof d === 'string' ? (/^2\["([^"]+)"/.exec(d)?.[1] ?? 'other') : 'binary';
+          const tally = byEvent[entry.kind];
+          tally[name] = (tally[name] ?? 0) + n;
         });
       });
       s.on('disconnect', () => {
@@ -155,6 +165,12 @@ async function main(): Promise<void> {
     const list = sockets.filter((x) => x.kind === kind);
     return list.length === 0 ? 0 : list.reduce((a, x) => a + x.bytes, 0) / list.length / durationS;
   };
+  const perEvent = (kind: 'overview' | 'station') => {
+    const n = sockets.filter((x) => x.kind === kind).length;
+    return Object.fromEntries(
+      Object.entries(byEvent[kind]).map(([k, v]) => [k, n === 0 ? 0 : Math.round(v / n / durationS)]),
+    );
+  };
   const ok = Object.entries(byStatus).reduce((a, [, n]) => a + n, 0);
   const result: LoadResult = {
     clients: {
@@ -166,6 +182,10 @@ async function main(): Promise<void> {
     stationLatencyMs: stationLatency,
     overviewLatencyMs: overviewLatency,
     bytesPerClientPerS: { overview: per('overview'), station: per('station') },
+    bytesByEventPerClientPerS: {
+      overview: perEvent('overview'),
+      station: perEvent('station'),
+    },
     http: {
       sent,
       byStatus,

@@ -187,6 +187,7 @@ async function main(): Promise<void> {
     bytesPerClientPerS: {
       overview: round(two.load.bytesPerClientPerS.overview, 0),
       station: round(two.load.bytesPerClientPerS.station, 0),
+      byEvent: two.load.bytesByEventPerClientPerS,
     },
     rssMb: {
       controller: round(two.procs.controller?.rssPeakMb ?? 0, 1),
@@ -328,7 +329,7 @@ async function main(): Promise<void> {
     ],
     [
       'bytes/client/s overview, station',
-      `${result.bytesPerClientPerS.overview}, ${result.bytesPerClientPerS.station}`,
+      `${result.bytesPerClientPerS.overview}, ${result.bytesPerClientPerS.station} (by event: ${JSON.stringify(result.bytesPerClientPerS.byEvent)})`,
     ],
     ['RSS peak controller, web', `${result.rssMb.controller} MB, ${result.rssMb.web} MB`],
     ['CPU controller, web', `${result.cpuPercent.controller} %, ${result.cpuPercent.web} %`],

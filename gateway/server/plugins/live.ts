@@ -9,7 +9,9 @@
  * the `station` view with every frame (FRAME_RATE_HZ); the others, under overview, as the
  * `overview` view with every fourth frame (OVERVIEW_RATE_HZ), and a station whose view did not
  * change still sends its id and sample time every KEEPALIVE_MS. `alarm` and `session` messages go
- * to every client.
+ * to the clients watching what they concern: overview subscribers get all of them, a station's
+ * followers those of their station and board-wide alarms (a walk-up phone on Wi-Fi need not hear
+ * about every other station).
  *
  * Push on arrival: a frame from the controller is sent in the same turn it arrives, to every
  * client whose transport is writable. Clients that got the same previous message get the same
@@ -34,6 +36,9 @@ import type { SessionChange } from './controller-link.js';
 import { shared } from './shared.js';
 
 export { OVERVIEW_RATE_HZ };
+/** Socket.IO rooms: overview subscribers, and each station's followers. */
+const OVERVIEW_ROOM = 'overview';
+const stationRoom = (id: string) => `station:${id}`;
 export const STATION_RATE_HZ = FRAME_RATE_HZ;
 export type { SessionMessage };
 const OVERVIEW_EVERY_FRAMES = FRAME_RATE_HZ / OVERVIEW_RATE_HZ;
@@ -106,7 +111,8 @@ export class LiveHub {
 
   onAlarm(change: 'raised' | 'cleared', alarm: AlarmInfo): void {
     const msg: AlarmMessage = { change, alarm };
-    this.io.emit('alarm', msg);
+    const to = alarm.stationId === null ? this.io : this.io.to([OVERVIEW_ROOM, stationRoom(alarm.stationId)]);
+    to.emit('alarm', msg);
   }
 
   onSession(change: SessionChange): void {
@@ -120,7 +126,7 @@ export class LiveHub {
       status: s.status,
       ...(s.reason !== undefined ? { reason: s.reason } : {}),
     };
-    this.io.emit('session', msg);
+    this.io.to([OVERVIEW_ROOM, stationRoom(s.stationId)]).emit('session', msg);
   }
 
   /** Which view of a station a client gets: the fine one if it follows it, else the overview. */
@@ -213,6 +219,8 @@ export class LiveHub {
     const m = msg as Record<string, unknown>;
     if (m.overview === true) {
       f.overview = on;
+      if (on) void f.socket.join(OVERVIEW_ROOM);
+      else void f.socket.leave(OVERVIEW_ROOM);
       this.restartViews(f);
       return reply({ ok: true });
     }
@@ -222,8 +230,10 @@ export class LiveHub {
           return reply({ ok: false, error: `at most ${MAX_STATION_SUBSCRIPTIONS} stations per client` });
         }
         f.stations.add(m.stationId);
+        void f.socket.join(stationRoom(m.stationId));
       } else {
         f.stations.delete(m.stationId);
+        void f.socket.leave(stationRoom(m.stationId));
       }
       this.restartViews(f);
       return reply({ ok: true });
