@@ -267,6 +267,9 @@ export const CommandSchemas = {
 
 export const SubscribeMessageSchema = Type.Union([
   Type.Object({ overview: Type.Literal(true) }, { additionalProperties: false }),
+  // `alarm` events, for a client that keeps its own alarm list (the dashboard reads alarms from
+  // the frames and does not ask for them).
+  Type.Object({ alarms: Type.Literal(true) }, { additionalProperties: false }),
   Type.Object({ stationId: StationId }, { additionalProperties: false }),
 ]);
 

@@ -184,3 +184,31 @@ test('a new subscriber gets the current state at once, complete, without waiting
   assert.equal(late.got[0]?.state, 'running');
   assert.deepEqual(late.got[0]?.zones, [30, 31]);
 });
+
+test('alarm events go to clients that subscribed to them; frames carry the alarms for everyone else', async (t) => {
+  const { hub, client } = await setup(t, () => performance.now());
+  const overview = await client({ overview: true });
+  const listener = await client({ alarms: true });
+  const heard = { overview: 0, listener: 0 };
+  overview.socket.on('alarm', () => heard.overview++);
+  listener.socket.on('alarm', () => heard.listener++);
+  const alarm = {
+    id: 'a1',
+    code: 'over-pressure' as const,
+    priority: 'high' as const,
+    stationId: 'bay-1',
+    reason: 'Zone 1 reached 90 mmHg',
+    raisedAtEpochMs: 1,
+    latched: true,
+    active: true,
+  };
+  hub.onAlarm('raised', alarm);
+  hub.onFrame(frame(1, [90, 20], { state: 'fault', alarms: [alarm] }));
+  await until(() => heard.listener === 1 && overview.got.length === 1, 'the alarm and the frame');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(heard.overview, 0, 'no alarm event to a client that did not ask');
+  assert.deepEqual(
+    (overview.got[0]?.alarms as { id: string }[]).map((a) => a.id),
+    ['a1'],
+  );
+});

@@ -8,10 +8,11 @@
  * id and the sample time always present; the first one complete). A station it follows comes as
  * the `station` view with every frame (FRAME_RATE_HZ); the others, under overview, as the
  * `overview` view with every fourth frame (OVERVIEW_RATE_HZ), and a station whose view did not
- * change still sends its id and sample time every KEEPALIVE_MS. `alarm` and `session` messages go
- * to the clients watching what they concern: overview subscribers get all of them, a station's
- * followers those of their station and board-wide alarms (a walk-up phone on Wi-Fi need not hear
- * about every other station).
+ * change still sends its id and sample time every KEEPALIVE_MS. `session` messages go to the
+ * clients watching what they concern: overview subscribers get all of them, a station's followers
+ * those of their station. `alarm` messages go to clients that subscribed {alarms: true}: every
+ * frame already carries its station's alarms, which is what the dashboard shows, and under a storm
+ * of alarms the events were most of a wall tablet's bytes (docs/benchmarks.md).
  *
  * Push on arrival: a frame from the controller is sent in the same turn it arrives, to every
  * client whose transport is writable. Clients that got the same previous message get the same
@@ -38,6 +39,7 @@ import { shared } from './shared.js';
 export { OVERVIEW_RATE_HZ };
 /** Socket.IO rooms: overview subscribers, and each station's followers. */
 const OVERVIEW_ROOM = 'overview';
+const ALARMS_ROOM = 'alarms';
 const stationRoom = (id: string) => `station:${id}`;
 export const STATION_RATE_HZ = FRAME_RATE_HZ;
 export type { SessionMessage };
@@ -111,8 +113,7 @@ export class LiveHub {
 
   onAlarm(change: 'raised' | 'cleared', alarm: AlarmInfo): void {
     const msg: AlarmMessage = { change, alarm };
-    const to = alarm.stationId === null ? this.io : this.io.to([OVERVIEW_ROOM, stationRoom(alarm.stationId)]);
-    to.emit('alarm', msg);
+    this.io.to(ALARMS_ROOM).emit('alarm', msg);
   }
 
   onSession(change: SessionChange): void {
@@ -214,9 +215,17 @@ export class LiveHub {
       else if (!r.ok) f.socket.emit('error-message', r.error);
     };
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-      return reply({ ok: false, error: 'subscribe needs {overview: true} or {stationId: "…"}' });
+      return reply({
+        ok: false,
+        error: 'subscribe needs {overview: true}, {stationId: "…"} or {alarms: true}',
+      });
     }
     const m = msg as Record<string, unknown>;
+    if (m.alarms === true) {
+      if (on) void f.socket.join(ALARMS_ROOM);
+      else void f.socket.leave(ALARMS_ROOM);
+      return reply({ ok: true });
+    }
     if (m.overview === true) {
       f.overview = on;
       if (on) void f.socket.join(OVERVIEW_ROOM);
@@ -238,7 +247,10 @@ export class LiveHub {
       this.restartViews(f);
       return reply({ ok: true });
     }
-    return reply({ ok: false, error: 'subscribe needs {overview: true} or {stationId: "…"}' });
+    return reply({
+      ok: false,
+      error: 'subscribe needs {overview: true}, {stationId: "…"} or {alarms: true}',
+    });
   }
 
   /**
