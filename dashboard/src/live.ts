@@ -7,12 +7,13 @@
  * The server sends a view of each station with only the fields that changed (id and sample time
  * always present; the first message after a (re)subscription is complete): merged here with the
  * same frame-diff module every hop uses, then turned back into a station (gateway/ipc/views.ts).
- * Those two modules are plain functions; the protocol's types come in type-only.
+ * Those two modules are plain functions; the protocol's types come in type-only. Alarms come
+ * with the frames (each station's `alarms`); the separate `alarm` events are not subscribed to.
  */
 import { io, type Socket } from 'socket.io-client';
 import { mergeFrame, type FrameDiff } from '../../gateway/ipc/frame-diff.js';
 import { liveFrameOf, type ViewFields } from '../../gateway/ipc/views.js';
-import type { AlarmInfo, AlarmMessage, LiveFrame, SessionMessage, SubscribeMessage } from './api.js';
+import type { LiveFrame, SessionMessage, SubscribeMessage } from './api.js';
 
 /** Every station sends at least once a second (a keepalive when its view did not change). */
 export const STALE_AFTER_MS = 2000;
@@ -31,7 +32,6 @@ export class Live {
   private socket: Socket | null = null;
   private timer: number | undefined;
   private readonly listeners = new Set<() => void>();
-  private readonly alarmListeners = new Set<(change: 'raised' | 'cleared', a: AlarmInfo) => void>();
   private readonly sessionListeners = new Set<(s: SessionMessage) => void>();
   private subs: Subscription[];
 
@@ -65,9 +65,6 @@ export class Live {
       this.frames.set(diff.id, liveFrameOf(view));
       this.receivedAt.set(diff.id, performance.now());
       this.changed();
-    });
-    socket.on('alarm', (m: AlarmMessage) => {
-      for (const l of this.alarmListeners) l(m.change, m.alarm);
     });
     socket.on('session', (m: SessionMessage) => {
       for (const l of this.sessionListeners) l(m);
@@ -106,11 +103,6 @@ export class Live {
   onChange(l: () => void): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
-  }
-
-  onAlarm(l: (change: 'raised' | 'cleared', a: AlarmInfo) => void): () => void {
-    this.alarmListeners.add(l);
-    return () => this.alarmListeners.delete(l);
   }
 
   onSession(l: (s: SessionMessage) => void): () => void {
