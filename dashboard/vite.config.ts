@@ -30,7 +30,11 @@ function surfaceSizes(): Plugin {
       const entry = Object.values(bundle).find((o) => o.type === 'chunk' && o.isEntry);
       if (entry === undefined || entry.type !== 'chunk') return;
       for (const out of Object.values(bundle)) {
-        if (out.type !== 'chunk' || !out.isDynamicEntry || !/^(StaffBoard|WalkUp|Support)$/.test(out.name))
+        if (
+          out.type !== 'chunk' ||
+          !out.isDynamicEntry ||
+          !/^(StaffBoard|WalkUp|Support|Admin)$/.test(out.name)
+        )
           continue;
         const files = closure([entry.fileName, out.fileName]);
         // Each chunk travels as its own gzip stream: sum them, do not gzip the concatenation.
