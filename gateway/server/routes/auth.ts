@@ -5,6 +5,7 @@ import type { UserRecord } from '../../store/types.js';
 import { HttpError } from '../errors.js';
 import { LOGIN_COOKIE, requireRole } from '../plugins/auth.js';
 import { hashSecret } from '../secrets.js';
+import { ActorSchema } from '../responses.js';
 
 const UserIdSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,39}$' });
 
@@ -151,7 +152,11 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { ok: true };
   });
 
-  app.get('/api/auth/me', { schema: { tags: ['auth'] } }, async (request) => request.actor);
+  app.get(
+    '/api/auth/me',
+    { schema: { tags: ['auth'], response: { 200: ActorSchema } } },
+    async (request) => request.actor,
+  );
 
   app.get('/api/users', { schema: { tags: ['auth'] }, preHandler: requireRole('admin') }, async () => ({
     users: store.users().map(publicUser),
