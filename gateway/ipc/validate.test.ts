@@ -47,7 +47,7 @@ describe('command schemas', () => {
       [
         'set-zero-offsets',
         { stationId: 'bay-1', offsetsMmHg: [0, 50] },
-        /^set-zero-offsets: offsetsMmHg\[1\] must be <= 20$/,
+        /^set-zero-offsets: offsetsMmHg\[1\] must be <= 10$/,
       ],
       ['pause', { stationId: 7 }, /^pause: stationId must be a station id$/],
       ['hello', { extra: true }, /^hello: unknown argument "extra"/],
