@@ -66,10 +66,19 @@ const niced = existsSync('/usr/bin/nice')
   ? { interpreter: '/usr/bin/nice', interpreter_args: ['-n', '10', process.execPath] }
   : {};
 
+// The controller's heap. V8's young generation defaults to 16 MB semi-spaces (up to 48 MB of
+// RSS reserved for short-lived objects); the controller's garbage per tick is small, so 1 MB
+// semi-spaces cost only more frequent, shorter scavenges, and its RSS on the 8×8 bench board
+// drops from about 97 MB to 71 MB (docs/benchmarks.md). The old generation is capped so a leak
+// ends in a restart (pm2, then the systemd watchdog) with the outputs vented, not in a Pi that
+// swaps. npm start and the bench start the controller with the same flags.
+export const CONTROLLER_NODE_ARGS = ['--max-semi-space-size=1', '--max-old-space-size=96'];
+
 const controller = {
   name: 'controller',
   script: join(root, 'dist/gateway/control-loop/main.js'),
   cwd: root,
+  node_args: CONTROLLER_NODE_ARGS,
   // Fork mode, one instance: the controller owns the hardware, two of them would fight over it.
   exec_mode: 'fork',
   instances: 1,

@@ -48,6 +48,7 @@ test('npm run bench -- --quick --json writes every figure', { timeout: 300_000 }
   assert.ok(num('rssMb.controller') > 0 && num('rssMb.web') > 0);
   num('cpuPercent.controller');
   num('cpuPercent.web');
+  num('webCpuPercent');
   num('regulation.holdErrorMmHg');
   num('regulation.overshootMmHg');
   assert.ok(num('virtualSpeedup') > 1, 'virtual time runs faster than real time');

@@ -4,8 +4,8 @@
  *
  * - `clients` Socket.IO clients (websocket transport): half follow the overview, half follow one
  *   station each (round robin). Every `station` message is counted in bytes (the socket.io packet
- *   as it came off the websocket, framing of the websocket itself excluded) and, when it carries
- *   `sampledAtEpochMs`, its latency: Date.now() at receipt minus the controller's sample time,
+ *   as it came off the websocket, framing of the websocket itself excluded) and, from the sample
+ *   time `t` it carries, its latency: Date.now() at receipt minus the controller's sample time,
  *   both CLOCK_REALTIME of this one machine, so no clock offset enters.
  * - `rps` HTTP requests per second against read endpoints of the API, scheduled on absolute
  *   deadlines (a slow answer does not lower the offered rate), each with a 5 s timeout.
@@ -32,6 +32,8 @@ export interface LoadResult {
   /** Overview latencies (5 Hz stream), ms. */
   overviewLatencyMs: number[];
   bytesPerClientPerS: { overview: number; station: number };
+  /** The same bytes by Socket.IO event (station, alarm, session, …) and client kind: where they go. */
+  bytesByEventPerClientPerS: Record<'overview' | 'station', Record<string, number>>;
   http: {
     sent: number;
     byStatus: Record<string, number>;
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2] ?? '{}') as LoadConfig;
   const headers = { authorization: `Bearer ${cfg.token}` };
   const sockets: { s: Socket; kind: 'overview' | 'station'; bytes: number }[] = [];
+  const byEvent: Record<'overview' | 'station', Record<string, number>> = { overview: {}, station: {} };
   const stationLatency: number[] = [];
   const overviewLatency: number[] = [];
   let disconnects = 0;
@@ -64,16 +67,24 @@ async function main(): Promise<void> {
       s.io.on('open', () => {
         // Each (re)connection opens a new engine: count the packets of every one.
         s.io.engine.on('data', (d: unknown) => {
-          if (measuring) entry.bytes += typeof d === 'string' ? Buffer.byteLength(d) : (d as Buffer).length;
+          if (!measuring) return;
+          const n = typeof d === 'string' ? Buffer.byteLength(d) : (d as Buffer).length;
+          entry.bytes += n;
+          // A Socket.IO event packet reads 2["name",… (engine.io has taken its own type off);
+          // anything else (pings, acks) is "other".
+          const name = typeof d === 'string' ? (/^2\["([^"]+)"/.exec(d)?.[1] ?? 'other') : 'binary';
+          const tally = byEvent[entry.kind];
+          tally[name] = (tally[name] ?? 0) + n;
         });
       });
       s.on('disconnect', () => {
         if (measuring) disconnects++;
       });
-      s.on('station', (msg: { sampledAtEpochMs?: number }) => {
-        if (!measuring || typeof msg.sampledAtEpochMs !== 'number') return;
+      // `t`: the sample time every view message carries (gateway/ipc/views.ts).
+      s.on('station', (msg: { t?: number }) => {
+        if (!measuring || typeof msg.t !== 'number') return;
         const list = kind === 'station' ? stationLatency : overviewLatency;
-        if (list.length < MAX_LATENCY_SAMPLES) list.push(Date.now() - msg.sampledAtEpochMs);
+        if (list.length < MAX_LATENCY_SAMPLES) list.push(Date.now() - msg.t);
       });
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 10_000);
@@ -154,6 +165,12 @@ async function main(): Promise<void> {
     const list = sockets.filter((x) => x.kind === kind);
     return list.length === 0 ? 0 : list.reduce((a, x) => a + x.bytes, 0) / list.length / durationS;
   };
+  const perEvent = (kind: 'overview' | 'station') => {
+    const n = sockets.filter((x) => x.kind === kind).length;
+    return Object.fromEntries(
+      Object.entries(byEvent[kind]).map(([k, v]) => [k, n === 0 ? 0 : Math.round(v / n / durationS)]),
+    );
+  };
   const ok = Object.entries(byStatus).reduce((a, [, n]) => a + n, 0);
   const result: LoadResult = {
     clients: {
@@ -165,6 +182,10 @@ async function main(): Promise<void> {
     stationLatencyMs: stationLatency,
     overviewLatencyMs: overviewLatency,
     bytesPerClientPerS: { overview: per('overview'), station: per('station') },
+    bytesByEventPerClientPerS: {
+      overview: perEvent('overview'),
+      station: perEvent('station'),
+    },
     http: {
       sent,
       byStatus,

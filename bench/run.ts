@@ -73,6 +73,11 @@ export const TARGETS = {
   telemetryP99Ms: 50,
   controllerRssMb: 80,
   webRssMb: 150,
+  /** Per client, `station` messages as they come off the websocket (bench/load.ts). */
+  overviewBytesPerClientPerS: 5000,
+  stationBytesPerClientPerS: 5000,
+  /** Percent of one core, at 100 clients and 200 req/s. */
+  webCpuPercent: 25,
   virtualSpeedup: 200,
 } as const;
 
@@ -195,11 +200,12 @@ async function main(): Promise<void> {
       samples: tele.n,
       overview: { p50: round(teleOverview.p50), p99: round(teleOverview.p99), samples: teleOverview.n },
       clock:
-        'Date.now() at receipt in the load process minus the frame sampledAtEpochMs (same machine, CLOCK_REALTIME)',
+        'Date.now() at receipt in the load process minus the sample time `t` of the message (the frame sampledAtEpochMs; same machine, CLOCK_REALTIME)',
     },
     bytesPerClientPerS: {
       overview: round(two.load.bytesPerClientPerS.overview, 0),
       station: round(two.load.bytesPerClientPerS.station, 0),
+      byEvent: two.load.bytesByEventPerClientPerS,
     },
     rssMb: {
       controller: round(two.procs.controller?.rssPeakMb ?? 0, 1),
@@ -209,6 +215,8 @@ async function main(): Promise<void> {
       controller: round(two.procs.controller?.cpuPercent ?? 0, 1),
       web: round(two.procs.web?.cpuPercent ?? 0, 1),
     },
+    /** The same web figure under the name the targets use: percent of one core. */
+    webCpuPercent: round(two.procs.web?.cpuPercent ?? 0, 1),
     regulation: {
       holdErrorMmHg: round(virt.holdErrorMmHg),
       overshootMmHg: round(virt.overshootMmHg),
@@ -284,6 +292,26 @@ async function main(): Promise<void> {
     ],
     ['web RSS peak (MB)', result.rssMb.web, `≤ ${TARGETS.webRssMb}`, result.rssMb.web <= TARGETS.webRssMb],
     [
+      'bytes/overview client/s',
+      result.bytesPerClientPerS.overview,
+      `≤ ${TARGETS.overviewBytesPerClientPerS}`,
+      result.bytesPerClientPerS.overview > 0 &&
+        result.bytesPerClientPerS.overview <= TARGETS.overviewBytesPerClientPerS,
+    ],
+    [
+      'bytes/station client/s',
+      result.bytesPerClientPerS.station,
+      `≤ ${TARGETS.stationBytesPerClientPerS}`,
+      result.bytesPerClientPerS.station > 0 &&
+        result.bytesPerClientPerS.station <= TARGETS.stationBytesPerClientPerS,
+    ],
+    [
+      'web CPU (% of a core)',
+      result.webCpuPercent,
+      `≤ ${TARGETS.webCpuPercent}`,
+      result.webCpuPercent <= TARGETS.webCpuPercent,
+    ],
+    [
       'virtual speed-up (×)',
       result.virtualSpeedup,
       `≥ ${TARGETS.virtualSpeedup}`,
@@ -319,7 +347,7 @@ async function main(): Promise<void> {
     ],
     [
       'bytes/client/s overview, station',
-      `${result.bytesPerClientPerS.overview}, ${result.bytesPerClientPerS.station}`,
+      `${result.bytesPerClientPerS.overview}, ${result.bytesPerClientPerS.station} (by event: ${JSON.stringify(result.bytesPerClientPerS.byEvent)})`,
     ],
     ['RSS peak controller, web', `${result.rssMb.controller} MB, ${result.rssMb.web} MB`],
     ['CPU controller, web', `${result.cpuPercent.controller} %, ${result.cpuPercent.web} %`],

@@ -11,6 +11,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Logger } from './drivers/io.js';
+import { mergeFrame, type FrameDiff } from './ipc/frame-diff.js';
 import {
   CommandError,
   PROTOCOL_VERSION,
@@ -357,11 +358,10 @@ export class ControllerClient {
     const name = event as EventName;
     if (name === 'frame') {
       if (!isRecord(data) || typeof data.id !== 'string') return;
-      const diff = data as Events['frame'];
-      // The server's first frame per station and connection is complete (protocol.ts), so the
+      // The server's first frame per station and connection is complete (ipc-server.ts), so the
       // merge is a full StationFrame from then on.
-      const merged = { ...this.stations.get(diff.id), ...diff } as StationFrame;
-      this.stations.set(diff.id, merged);
+      const merged = mergeFrame<StationFrame>(this.stations.get(data.id), data as FrameDiff);
+      this.stations.set(merged.id, merged);
       this.emit('frame', merged);
       return;
     }

@@ -50,6 +50,13 @@ export const LIMITS = {
     20,
     'Over-pressure trip at min(target + margin, ceiling) (pneumatics reference §8: set + 20 mmHg).',
   ),
+  tripHardMarginMmHg: limit(
+    'mmHg',
+    5,
+    30,
+    10,
+    'One fresh sample this far above the over-pressure trip level vents without the 2-sample debounce: sensor noise is σ 0.3 mmHg (0.1–1, pneumatics reference, sensor model), so 10 mmHg is over 10σ, and a blocked hose rises thousands of mmHg/s, so a debounce tick there costs tens of mmHg.',
+  ),
   regulationHeadroomMmHg: limit(
     'mmHg',
     0,

@@ -14,13 +14,15 @@
 #   openssl                - the installer's local certificate authority and the HTTPS tests
 #   curl                   - the health checks inside the nspawn containers
 #   debootstrap            - builds the Debian 13 (trixie) root of the container install test (.ci/run)
+#   libnss3-tools          - certutil: the HTTPS browser test makes Chromium trust the gateway's local CA
+#                            as a Pi kiosk would (docs/deploy.md)
 #
 # Then it proves each peer works, not only that its package is installed: a peer that is
 # installed but cannot run (a missing module, a broken browser) fails here with the package to
 # install, instead of as thirteen confusing test failures later.
 set -euo pipefail
 PKGS=(socat python3-pymodbus python3-serial python3-serial-asyncio mbpoll util-linux systemd logrotate
-  systemd-container chromium openssl curl debootstrap)
+  systemd-container chromium openssl curl debootstrap libnss3-tools)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -65,6 +67,7 @@ check "systemd-nspawn" systemd-container systemd-nspawn --version
 check "openssl" openssl openssl version
 check "curl" curl curl --version
 check "debootstrap" debootstrap sh -c 'command -v debootstrap'
+check "certutil" libnss3-tools sh -c "certutil -N -d 'sql:$scratch' --empty-password"
 # A headless start that renders a page: proves the binary, its libraries and the sandbox flags work.
 check "chromium (headless)" chromium sh -c "timeout 60 chromium --headless --no-sandbox --disable-gpu \
   --disable-background-networking --disable-component-update --disable-sync --no-first-run \

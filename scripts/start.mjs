@@ -9,6 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CONTROLLER_NODE_ARGS } from '../ecosystem.config.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const RESTART_MIN_MS = 500;
@@ -28,8 +29,12 @@ function newestMtime(dir, extensions = ['.ts']) {
 }
 
 const apps = [
-  { name: 'controller', entry: join(root, 'dist/gateway/control-loop/main.js') },
-  { name: 'web', entry: join(root, 'dist/gateway/server/main.js') },
+  {
+    name: 'controller',
+    entry: join(root, 'dist/gateway/control-loop/main.js'),
+    nodeArgs: CONTROLLER_NODE_ARGS,
+  },
+  { name: 'web', entry: join(root, 'dist/gateway/server/main.js'), nodeArgs: [] },
 ];
 
 const stale = apps.some(
@@ -82,7 +87,11 @@ const running = new Map();
 
 function launch(app, delayMs = RESTART_MIN_MS) {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, [app.entry], { cwd: root, stdio: 'inherit', env: process.env });
+  const child = spawn(process.execPath, [...app.nodeArgs, app.entry], {
+    cwd: root,
+    stdio: 'inherit',
+    env: process.env,
+  });
   running.set(app.name, child);
   child.on('exit', (code, signal) => {
     running.delete(app.name);

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../gateway/paths.js';
 import { TSX_RUNNER, type Runner } from './compile.js';
+import { CONTROLLER_NODE_ARGS } from '../../ecosystem.config.js';
 
 export interface Proc {
   child: ChildProcess;
@@ -50,17 +51,22 @@ export function spawnBenchController(
   env: Record<string, string> = {},
   runner: Runner = TSX_RUNNER,
 ): ControllerProc {
-  const child = spawn(process.execPath, runner.argv('gateway/control-loop/main.ts'), {
-    cwd: PACKAGE_ROOT,
-    env: {
-      ...process.env,
-      PRESSO_DATA_DIR: dataDir,
-      PRESSO_BOARD: board,
-      PRESSO_LOG_PRESSURES: '0',
-      ...env,
+  // The heap flags production uses (ecosystem.config.js), so RSS is measured as it will be.
+  const child = spawn(
+    process.execPath,
+    [...CONTROLLER_NODE_ARGS, ...runner.argv('gateway/control-loop/main.ts')],
+    {
+      cwd: PACKAGE_ROOT,
+      env: {
+        ...process.env,
+        PRESSO_DATA_DIR: dataDir,
+        PRESSO_BOARD: board,
+        PRESSO_LOG_PRESSURES: '0',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  );
   return { ...wrap(child), socketPath: join(dataDir, 'controller.sock') };
 }
 

@@ -31,6 +31,16 @@ import { spawnWeb, type WebProcess } from '../../gateway/server/test-support/web
 
 export { USERS };
 export const CHROMIUM = process.env.PRESSO_CHROMIUM ?? '/usr/bin/chromium';
+/** Headless in a container as root, and nothing that phones home during a test. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 export const SCREENSHOTS = join(PACKAGE_ROOT, 'docs', 'screenshots');
 export const VIEWPORT = { width: 1280, height: 800 };
 
@@ -118,15 +128,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const browser = await chromium.launch({
     executablePath: launcher,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   const close = async () => {
     await browser.close().catch(() => undefined);

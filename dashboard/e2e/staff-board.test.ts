@@ -139,6 +139,11 @@ test(
     assert.deepEqual(seen.order, [1, 2, 3], 'a sequential program fills zone 1, then 2, then 3');
 
     await board.screenshot({ path: join(SCREENSHOTS, 'staff-board.png') });
+    // The support page says whether the clock is synchronised (GET /api/health's clock).
+    await support
+      .getByTestId('clock-state')
+      .getByText(/^(synchronised|NOT synchronised|cannot be checked on this machine)/)
+      .waitFor({ timeout: 10_000 });
     await support.getByRole('tab', { name: 'Bay 1' }).click();
     await support.waitForTimeout(600); // one chart redraw (250 ms) after the tab switch, for the picture
     await support.screenshot({ path: join(SCREENSHOTS, 'support.png'), fullPage: false });

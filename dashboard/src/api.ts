@@ -1,18 +1,34 @@
 /**
- * REST calls to the web process (same origin; the login is an HttpOnly cookie). The shapes the
- * controller defines come from gateway/protocol.ts; the few the web process adds are declared here.
+ * REST calls to the web process (same origin; the login is an HttpOnly cookie). Every shape that
+ * crosses the wire is defined once, as a schema that is also its type, in gateway/ (the protocol in
+ * gateway/ipc/schemas.ts, the REST answers beside their routes); imported here type-only, so no
+ * schema library enters the bundle. The few shapes only the web process makes are declared here.
  */
 import type { Program } from '../../gateway/control-loop/programs/schema.js';
 import type { CeilingSource } from '../../gateway/limits.js';
+import type { LiveFrame, LiveZone } from '../../gateway/ipc/views.js';
 import type {
   AlarmInfo,
+  AlarmMessage,
   ControllerInfo,
   MaintenanceCounters,
   SelfTestResult,
-  StationFrame,
+  SessionMessage,
+  SubscribeMessage,
 } from '../../gateway/protocol.js';
 
-export type { AlarmInfo, ControllerInfo, MaintenanceCounters, Program, SelfTestResult, StationFrame };
+export type {
+  AlarmInfo,
+  AlarmMessage,
+  ControllerInfo,
+  LiveFrame,
+  LiveZone,
+  MaintenanceCounters,
+  Program,
+  SelfTestResult,
+  SessionMessage,
+  SubscribeMessage,
+};
 
 /** The server's error shape (gateway/server/errors.ts). */
 export class ApiError extends Error {
@@ -104,17 +120,6 @@ export interface AuditEntry {
   from: string;
   ok: boolean;
   detail?: string;
-}
-
-/** The `session` Socket.IO message (gateway/server/plugins/live.ts). */
-export interface SessionMessage {
-  kind: 'started' | 'ended' | 'interrupted' | 'refused';
-  id: string;
-  stationId: string;
-  programId: string;
-  programVersion: number;
-  status: string;
-  reason?: string;
 }
 
 /**

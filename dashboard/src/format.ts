@@ -1,5 +1,5 @@
 import { PRIORITY_RANK as PRIORITY_ORDER } from '../../gateway/alarm-table.js';
-import type { AlarmInfo, StationFrame } from './api.js';
+import type { AlarmInfo, LiveFrame } from './api.js';
 import { num } from './i18n/index.js';
 
 /** 754 s → "12:34": minutes as the unit staff and visitors read, seconds for the last stretch. */
@@ -13,7 +13,7 @@ export function mmHg(v: number | null | undefined): string {
 }
 
 /** Active and latched alarms of every station once each (board-wide ones appear in every frame). */
-export function activeAlarms(frames: StationFrame[]): AlarmInfo[] {
+export function activeAlarms(frames: LiveFrame[]): AlarmInfo[] {
   const byId = new Map<string, AlarmInfo>();
   for (const f of frames) for (const a of f.alarms ?? []) if (a.active || a.latched) byId.set(a.id, a);
   return [...byId.values()].sort(

@@ -4,28 +4,34 @@
  * while the link is up and its station's last message is younger than STALE_AFTER_MS. Staleness
  * is judged by this browser's clock at arrival, so a tablet whose clock is off does not matter.
  *
- * The server sends only changed top-level fields (id always present; the first message after a
- * (re)subscription is complete), so frames are merged here.
+ * The server sends a view of each station with only the fields that changed (id and sample time
+ * always present; the first message after a (re)subscription is complete): merged here with the
+ * same frame-diff module every hop uses, then turned back into a station (gateway/ipc/views.ts).
+ * Those two modules are plain functions; the protocol's types come in type-only. Alarms come
+ * with the frames (each station's `alarms`); the separate `alarm` events are not subscribed to.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { AlarmInfo, SessionMessage, StationFrame } from './api.js';
+import { mergeFrame, type FrameDiff } from '../../gateway/ipc/frame-diff.js';
+import { liveFrameOf, type ViewFields } from '../../gateway/ipc/views.js';
+import type { LiveFrame, SessionMessage, SubscribeMessage } from './api.js';
 
-/** Overview messages come at 5 Hz and a station's sample time changes with every one. */
+/** Every station sends at least once a second (a keepalive when its view did not change). */
 export const STALE_AFTER_MS = 2000;
 const RECHECK_MS = 500;
 const RECONNECT_AFTER_SERVER_CLOSE_MS = 1000;
 
 export type LinkState = 'connecting' | 'up' | 'down';
-export type Subscription = { overview: true } | { stationId: string };
+export type Subscription = SubscribeMessage;
 
 export class Live {
-  readonly frames = new Map<string, StationFrame>();
+  readonly frames = new Map<string, LiveFrame>();
+  /** The merged views as they came, before liveFrameOf(). */
+  private readonly views = new Map<string, ViewFields>();
   private readonly receivedAt = new Map<string, number>();
   link: LinkState = 'connecting';
   private socket: Socket | null = null;
   private timer: number | undefined;
   private readonly listeners = new Set<() => void>();
-  private readonly alarmListeners = new Set<(change: 'raised' | 'cleared', a: AlarmInfo) => void>();
   private readonly sessionListeners = new Set<(s: SessionMessage) => void>();
   private subs: Subscription[];
 
@@ -53,14 +59,12 @@ export class Live {
       this.link = 'down';
       this.changed();
     });
-    socket.on('station', (diff: Partial<StationFrame> & { id: string }) => {
-      const prev = this.frames.get(diff.id);
-      this.frames.set(diff.id, { ...(prev ?? {}), ...diff } as StationFrame);
+    socket.on('station', (diff: FrameDiff) => {
+      const view = mergeFrame<ViewFields>(this.views.get(diff.id), diff);
+      this.views.set(diff.id, view);
+      this.frames.set(diff.id, liveFrameOf(view));
       this.receivedAt.set(diff.id, performance.now());
       this.changed();
-    });
-    socket.on('alarm', (m: { change: 'raised' | 'cleared'; alarm: AlarmInfo }) => {
-      for (const l of this.alarmListeners) l(m.change, m.alarm);
     });
     socket.on('session', (m: SessionMessage) => {
       for (const l of this.sessionListeners) l(m);
@@ -92,18 +96,13 @@ export class Live {
   }
 
   /** Stations in the controller's order (by id: bay-1, bay-2, …). */
-  stations(): StationFrame[] {
+  stations(): LiveFrame[] {
     return [...this.frames.values()].sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
   }
 
   onChange(l: () => void): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
-  }
-
-  onAlarm(l: (change: 'raised' | 'cleared', a: AlarmInfo) => void): () => void {
-    this.alarmListeners.add(l);
-    return () => this.alarmListeners.delete(l);
   }
 
   onSession(l: (s: SessionMessage) => void): () => void {

@@ -1,29 +1,35 @@
 /**
- * The dashboard: three surfaces, chosen by path (the web process answers index.html for each):
+ * The dashboard: four surfaces, chosen by path (the web process answers index.html for each):
  * `/` staff board, `/station/:id` walk-up page, `/support` remote support, `/admin` the admin pages.
+ * Each surface is its own chunk, loaded for its path only: the wall tablet on clinic Wi-Fi and the
+ * walk-up phone never download the support page's chart library or the admin pages (the build
+ * lists what each page loads).
  */
-import { render } from 'preact';
+import { render, type FunctionComponent } from 'preact';
 import { useState } from 'preact/hooks';
-import { Admin } from './admin/Admin.js';
-import { StaffBoard } from './staff/StaffBoard.js';
-import { Support } from './support/Support.js';
-import { WalkUp } from './walkup/WalkUp.js';
 import './styles.css';
 
-function App() {
-  // Changing the language re-renders everything with the new catalogue.
-  const [langNonce, setLangNonce] = useState(0);
-  const onLangChange = () => setLangNonce((n) => n + 1);
-  const path = location.pathname;
+type Surface = FunctionComponent<{ onLangChange: () => void }>;
+
+async function surfaceFor(path: string): Promise<Surface> {
   const station = /^\/station\/([^/]+)\/?$/.exec(path);
   if (station?.[1] !== undefined) {
-    return <WalkUp key={langNonce} stationId={decodeURIComponent(station[1])} onLangChange={onLangChange} />;
+    const stationId = decodeURIComponent(station[1]);
+    const { WalkUp } = await import('./walkup/WalkUp.js');
+    return (props) => <WalkUp stationId={stationId} {...props} />;
   }
-  if (path === '/admin' || path.startsWith('/admin/'))
-    return <Admin key={langNonce} onLangChange={onLangChange} />;
-  if (path.startsWith('/support')) return <Support key={langNonce} onLangChange={onLangChange} />;
-  return <StaffBoard key={langNonce} onLangChange={onLangChange} />;
+  if (path === '/admin' || path.startsWith('/admin/')) return (await import('./admin/Admin.js')).Admin;
+  if (path.startsWith('/support')) return (await import('./support/Support.js')).Support;
+  return (await import('./staff/StaffBoard.js')).StaffBoard;
+}
+
+function App({ Surface }: { Surface: Surface }) {
+  // Changing the language re-renders everything with the new catalogue.
+  const [langNonce, setLangNonce] = useState(0);
+  return <Surface key={langNonce} onLangChange={() => setLangNonce((n) => n + 1)} />;
 }
 
 const root = document.getElementById('app');
-if (root !== null) render(<App />, root);
+if (root !== null) {
+  void surfaceFor(location.pathname).then((Surface) => render(<App Surface={Surface} />, root));
+}

@@ -32,14 +32,14 @@ import {
   type StationFrame,
 } from '../protocol.js';
 import { AlarmBook } from './alarms.js';
-import { SELF_TEST_KINDS, type SelfTestKind } from './self-test.js';
+import type { SelfTestKind } from './self-test.js';
+import { FRAME_INTERVAL_MS } from '../ipc/rate.js';
+import { validateCommand } from '../ipc/validate.js';
 import { Station } from './station.js';
 import { checkBoard, StationSupervisor, type Trip } from './supervisor.js';
 import type { LatenessStats } from './tick-loop.js';
 import type { TripTrace } from './trip-trace.js';
 
-/** State frames per station at most this often (20 Hz), which is what a dashboard can show. */
-export const FRAME_INTERVAL_MS = 50;
 /** Maintenance counters are published this often, for the web process to persist. */
 export const COUNTERS_INTERVAL_MS = 10_000;
 /** The longest loop freeze the sim-freeze test hook makes (above the watchdog's 200 ms cut). */
@@ -277,53 +277,68 @@ export class Controller {
     const now = this.opts.clock.now();
     const epoch = this.epochNow();
     const health = this.opts.io.health();
-    return this.stations.map((st) => {
-      const s = st.sessionInfo;
-      const states = st.io.devices.map((d) => health[d.id]?.state ?? 'offline');
-      const newest = Math.max(...st.io.zones.map((z) => z.sensor.read().sampledAtMs));
-      const sampledAt = Number.isFinite(newest) ? newest : now;
-      return {
-        id: st.id,
-        name: st.io.spec.name,
-        garment: st.io.spec.garment,
-        state: st.state,
-        phase: st.phase(),
-        selfTest: st.selfTestKind,
-        session: s
-          ? {
-              id: s.id,
-              ceilingMmHg: s.ceilingMmHg,
-              programId: s.program.id,
-              programName: s.program.name,
-              programVersion: s.program.version,
-              cycle: s.last?.cycle ?? 1,
-              elapsedS: Math.round(st.elapsedMs(now) / 1000),
-              remainingS: Math.round(st.remainingMs(now) / 1000),
-              pressureMmHg: s.basis.pressureMmHg,
-              durationMin: s.program.durationMin,
-              adjustPending: s.runner.retargetPending,
-            }
-          : null,
-        zones: st.io.zones.map((z, i) => {
-          const r = z.sensor.read();
-          return {
-            zone: i + 1,
-            pressureMmHg:
-              r.health === 'error' || !Number.isFinite(r.mmHg) ? null : Math.round(r.mmHg * 10) / 10,
-            targetMmHg: st.targetNow(i),
-            sensor: r.health,
-            inlet: st.written[i]?.inlet ?? false,
-            exhaust: st.written[i]?.exhaust ?? false,
-          };
-        }),
-        pumpDuty: Math.round(st.pumpDuty * 100) / 100,
-        ceilingMmHg: st.io.spec.ceilingMmHg,
-        link: states.includes('offline') ? 'offline' : states.includes('degraded') ? 'degraded' : 'ok',
-        alarms: this.alarms.forStation(st.id),
-        sampledAtMs: sampledAt,
-        sampledAtEpochMs: Math.round(epoch - (now - sampledAt)),
-      };
-    });
+    return this.stations.map((st) => this.frameFor(st, now, epoch, health));
+  }
+
+  /** One station's frame. The frame itself is new each time (it is handed to the socket, which
+   * keeps it); nothing else is allocated on the way. */
+  private frameFor(
+    st: Station,
+    now: number,
+    epoch: number,
+    health: ReturnType<BoardIo['health']>,
+  ): StationFrame {
+    const s = st.sessionInfo;
+    let link: StationFrame['link'] = 'ok';
+    for (const d of st.io.devices) {
+      const state = health[d.id]?.state ?? 'offline';
+      if (state === 'offline') link = 'offline';
+      else if (state === 'degraded' && link === 'ok') link = 'degraded';
+    }
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const z of st.io.zones) newest = Math.max(newest, z.sensor.read().sampledAtMs);
+    const sampledAt = Number.isFinite(newest) ? newest : now;
+    return {
+      id: st.id,
+      name: st.io.spec.name,
+      garment: st.io.spec.garment,
+      state: st.state,
+      phase: st.phase(),
+      selfTest: st.selfTestKind,
+      session: s
+        ? {
+            id: s.id,
+            ceilingMmHg: s.ceilingMmHg,
+            programId: s.program.id,
+            programName: s.program.name,
+            programVersion: s.program.version,
+            cycle: s.last?.cycle ?? 1,
+            elapsedS: Math.round(st.elapsedMs(now) / 1000),
+            remainingS: Math.round(st.remainingMs(now) / 1000),
+            pressureMmHg: s.basis.pressureMmHg,
+            durationMin: s.program.durationMin,
+            adjustPending: s.runner.retargetPending,
+          }
+        : null,
+      zones: st.io.zones.map((z, i) => {
+        const r = z.sensor.read();
+        return {
+          zone: i + 1,
+          pressureMmHg:
+            r.health === 'error' || !Number.isFinite(r.mmHg) ? null : Math.round(r.mmHg * 10) / 10,
+          targetMmHg: st.targetNow(i),
+          sensor: r.health,
+          inlet: st.written[i]?.inlet ?? false,
+          exhaust: st.written[i]?.exhaust ?? false,
+        };
+      }),
+      pumpDuty: Math.round(st.pumpDuty * 100) / 100,
+      ceilingMmHg: st.io.spec.ceilingMmHg,
+      link,
+      alarms: this.alarms.forStation(st.id),
+      sampledAtMs: sampledAt,
+      sampledAtEpochMs: Math.round(epoch - (now - sampledAt)),
+    };
   }
 
   private station(id: unknown): Station {
@@ -338,7 +353,7 @@ export class Controller {
   }
 
   private frameOf(st: Station): StationFrame {
-    return this.frames().find((f) => f.id === st.id) as StationFrame;
+    return this.frameFor(st, this.opts.clock.now(), this.epochNow(), this.opts.io.health());
   }
 
   counterReport(): MaintenanceCounters[] {
@@ -393,9 +408,9 @@ export class Controller {
     args: Commands[K][0],
     _origin = 'local',
   ): Promise<Commands[K][1]> {
-    const a = (args ?? {}) as Record<string, unknown>;
-    if (typeof a !== 'object' || Array.isArray(a))
-      throw new CommandError('bad-request', 'args must be an object');
+    // Every argument is checked against the command's schema first (the protocol's one
+    // definition); below are only the checks that need the board (zone counts, station ids).
+    const a = validateCommand(cmd, args ?? {}) as Record<string, unknown>;
     const now = this.opts.clock.now();
     type R = Commands[K][1];
     switch (cmd as CommandName) {
@@ -409,25 +424,6 @@ export class Controller {
         return { board: this.opts.io.board, limits: LIMITS } as R;
       case 'start': {
         const st = this.station(a.stationId);
-        if (typeof a.sessionId !== 'string' || a.sessionId.length === 0 || a.sessionId.length > 100) {
-          throw new CommandError(
-            'bad-request',
-            'sessionId must be a non-empty string of at most 100 characters',
-          );
-        }
-        if (typeof a.program !== 'object' || a.program === null) {
-          throw new CommandError('bad-request', 'program must be a program object');
-        }
-        for (const k of ['pressureMmHg', 'durationMin', 'clientCeilingMmHg'] as const) {
-          if (a[k] !== undefined && typeof a[k] !== 'number')
-            throw new CommandError('bad-request', `${k} must be a number`);
-        }
-        if (
-          a.skipZones !== undefined &&
-          !(Array.isArray(a.skipZones) && a.skipZones.every(Number.isInteger))
-        ) {
-          throw new CommandError('bad-request', 'skipZones must be a list of zone numbers');
-        }
         const health = this.opts.io.health();
         st.start(a as unknown as StartArgs, now, {
           latched: this.alarms.latched(st.id) || this.alarms.latched(null),
@@ -473,15 +469,8 @@ export class Controller {
         return this.counterReport() as R;
       case 'set-zero-offsets': {
         const st = this.station(a.stationId);
-        const offsets = a.offsetsMmHg;
-        if (
-          !Array.isArray(offsets) ||
-          offsets.length !== st.io.zones.length ||
-          !offsets.every(
-            (o) =>
-              typeof o === 'number' && Number.isFinite(o) && Math.abs(o) <= LIMITS.zeroOffsetMaxMmHg.default,
-          )
-        ) {
+        const offsets = a.offsetsMmHg as number[];
+        if (offsets.length !== st.io.zones.length) {
           throw new CommandError(
             'bad-request',
             `offsetsMmHg must list ${st.io.zones.length} numbers within ±${LIMITS.zeroOffsetMaxMmHg.default} mmHg, one per zone`,
@@ -497,9 +486,6 @@ export class Controller {
         return this.simFreeze(a.ms) as R;
       case 'self-test': {
         const st = this.station(a.stationId);
-        if (!SELF_TEST_KINDS.includes(a.kind as SelfTestKind)) {
-          throw new CommandError('bad-request', `kind must be one of ${SELF_TEST_KINDS.join(', ')}`);
-        }
         const health = this.opts.io.health();
         const result = await st.startSelfTest(a.kind as SelfTestKind, now, {
           latched: this.alarms.latched(st.id) || this.alarms.latched(null),

@@ -387,6 +387,25 @@ describe('controller socket: frames', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.deepEqual(raw.frames('b')[1], { id: 'b', link: 'degraded' });
   });
 
+  test('a frame is written in the next turn after it arrives, with no timer in between', async (t) => {
+    const path = tempSocketPath(t);
+    const fake = new FakeController(['a']);
+    const { server } = await startServer(t, fake, path);
+    const raw = await rawClient(t, path);
+    fake.update('a', {});
+    await raw.until(() => raw.frames('a').length === 1, 'the first frame');
+    await sleep(60); // past the cap, as the controller's frames always are
+    const written = () => server.clientStats()[0]?.framesWritten ?? 0;
+    const before = written();
+    fake.update('a', { pumpDuty: 0.7 });
+    assert.equal(written(), before, 'never written from the controller tick’s own stack');
+    // The server's setImmediate was queued during update(), so it runs before this one.
+    await new Promise((r) => setImmediate(r));
+    assert.equal(written(), before + 1, 'written in the next turn of the event loop');
+    await raw.until(() => raw.frames('a').length === 2, 'the frame at the client');
+    assert.deepEqual(raw.frames('a')[1], { id: 'a', pumpDuty: 0.7 });
+  });
+
   test('ControllerClient hands listeners the merged full frame', async (t) => {
     const path = tempSocketPath(t);
     const fake = new FakeController(['a']);

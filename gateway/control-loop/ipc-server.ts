@@ -9,8 +9,11 @@
  *   cannot grow the controller without bound or delay the other clients.
  *
  * Frames: each client gets, per station, only the top-level fields that changed since the frame
- * last written to it (id always present; a new client's first frame is complete), at most
- * MAX_FRAME_RATE_HZ per station. Frames arriving faster are coalesced: the latest wins.
+ * last written to it (gateway/ipc/frame-diff.ts; id always present; a new client's first frame is
+ * complete). A frame is written as soon as it arrives — in the next turn of the event loop, off
+ * the tick's stack — unless the client got one of that station less than FRAME_INTERVAL_MS ago
+ * (the controller produces them at that rate; the cap holds a faster producer to it): then it
+ * waits out the remainder, and frames arriving meanwhile are coalesced, the latest wins.
  *
  * Backpressure: once socket.write() reports a full buffer, frames for that client are held (one
  * pending frame per station, the latest) until 'drain', so a slow client receives the current
@@ -24,6 +27,8 @@ import { chmod, lstat, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../drivers/io.js';
 import { LineSplitter, MAX_LINE_BYTES } from '../ipc-client.js';
+import { diffJson, encodeFrame, type EncodedFrame } from '../ipc/frame-diff.js';
+import { FRAME_INTERVAL_MS, FRAME_RATE_HZ } from '../ipc/rate.js';
 import {
   CommandError,
   PROTOCOL_VERSION,
@@ -40,12 +45,11 @@ export interface ControllerApi {
   /** Validates `args` itself and throws CommandError ('bad-request' | 'refused' | 'not-found' |
    * 'unknown-command') when it turns a command down. `origin` names the client, for logs. */
   command<K extends CommandName>(cmd: K, args: Commands[K][0], origin: string): Promise<Commands[K][1]>;
-  /** Frames may be full or partial (merged here); returns the unsubscribe function. */
+  /** Full frames; returns the unsubscribe function. */
   onEvent(listener: <E extends EventName>(event: E, data: Events[E]) => void): () => void;
 }
 
-export const MAX_FRAME_RATE_HZ = 20;
-const FRAME_INTERVAL_MS = 1000 / MAX_FRAME_RATE_HZ;
+export const MAX_FRAME_RATE_HZ = FRAME_RATE_HZ;
 /** Unread bytes a client may have before it is considered stuck and disconnected. */
 export const MAX_CLIENT_BACKLOG_BYTES = 1024 * 1024;
 /** Owner and group (the web process's user) may connect; nobody else may command the pumps. */
@@ -75,26 +79,27 @@ const COMMANDS: Record<CommandName, true> = {
   'sim-freeze': true,
 };
 
-/** A frame as the controller last reported it, with each top-level field's JSON computed once
- * (lazily, at most MAX_FRAME_RATE_HZ per station) and shared by every client. */
+/** A frame as the controller last reported it, encoded lazily (outside the tick) once for every
+ * client. */
 interface LatestFrame {
   readonly frame: Events['frame'];
-  fields?: Map<string, string>;
+  encoded?: EncodedFrame;
 }
 
 interface Client {
   readonly origin: string;
   readonly socket: Socket;
   readonly splitter: LineSplitter;
-  /** Per station: each field's JSON as last written to this client; diffs are taken against it. */
-  readonly sent: Map<string, Map<string, string>>;
+  /** Per station: the frame last written to this client; diffs are taken against it. */
+  readonly sent: Map<string, EncodedFrame>;
   readonly lastSentAtMs: Map<string, number>;
   /** Per station: the latest frame not yet written (a newer one replaces it). */
   readonly pending: Map<string, LatestFrame>;
-  timer: NodeJS.Timeout | null;
+  timer: { kind: 'timeout'; t: NodeJS.Timeout } | { kind: 'immediate'; t: NodeJS.Immediate } | null;
   /** socket.write() said its buffer is full; frames wait for 'drain'. */
   congested: boolean;
   coalescedFrames: number;
+  framesWritten: number;
   gone: boolean;
 }
 
@@ -104,6 +109,8 @@ export interface IpcClientStats {
   bufferedBytes: number;
   /** Frames replaced by a newer one before they were written (rate limit or backpressure). */
   coalescedFrames: number;
+  /** Frame lines handed to the socket. */
+  framesWritten: number;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -120,14 +127,15 @@ class RequestError extends Error {
   }
 }
 
-function encodeFields(latest: LatestFrame): Map<string, string> {
-  if (latest.fields === undefined) {
-    latest.fields = new Map();
-    for (const [key, value] of Object.entries(latest.frame)) {
-      if (value !== undefined) latest.fields.set(key, JSON.stringify(value));
-    }
-  }
-  return latest.fields;
+function encoded(latest: LatestFrame): EncodedFrame {
+  latest.encoded ??= encodeFrame(latest.frame);
+  return latest.encoded;
+}
+
+function clearTimer(client: Client): void {
+  if (client.timer?.kind === 'timeout') clearTimeout(client.timer.t);
+  else if (client.timer?.kind === 'immediate') clearImmediate(client.timer.t);
+  client.timer = null;
 }
 
 /** Whether something answers on the socket path: true (live), false (stale or absent). */
@@ -220,6 +228,7 @@ export class IpcServer {
       origin: c.origin,
       bufferedBytes: c.socket.writableLength,
       coalescedFrames: c.coalescedFrames,
+      framesWritten: c.framesWritten,
     }));
   }
 
@@ -257,6 +266,7 @@ export class IpcServer {
       timer: null,
       congested: false,
       coalescedFrames: 0,
+      framesWritten: 0,
       gone: false,
     };
     this.clients.add(client);
@@ -278,8 +288,7 @@ export class IpcServer {
 
   private drop(client: Client): void {
     client.gone = true;
-    if (client.timer !== null) clearTimeout(client.timer);
-    client.timer = null;
+    clearTimer(client);
     client.pending.clear();
     this.clients.delete(client);
     client.socket.destroy();
@@ -318,7 +327,8 @@ export class IpcServer {
       this.reply(client, { v: PROTOCOL_VERSION, id: badId, ok: false, error: { code, message } });
       return;
     }
-    // The controller validates args itself (protocol.ts); the envelope check made them an object.
+    // The controller checks args against the command's schema (gateway/ipc/validate.ts); the
+    // envelope check made them an object.
     const call = () => this.api.command(cmd, args as Commands[typeof cmd][0], client.origin);
     Promise.resolve()
       .then(call)
@@ -407,8 +417,7 @@ export class IpcServer {
   }
 
   private onFrame(frame: Events['frame']): void {
-    const previous = this.latest.get(frame.id)?.frame;
-    const latest: LatestFrame = { frame: previous === undefined ? frame : { ...previous, ...frame } };
+    const latest: LatestFrame = { frame };
     this.latest.set(frame.id, latest);
     for (const client of this.clients) {
       if (client.pending.has(frame.id)) client.coalescedFrames++;
@@ -427,13 +436,16 @@ export class IpcServer {
       const due = (client.lastSentAtMs.get(stationId) ?? Number.NEGATIVE_INFINITY) + FRAME_INTERVAL_MS;
       waitMs = Math.min(waitMs, due - now);
     }
-    client.timer = setTimeout(
-      () => {
-        client.timer = null;
-        this.writeDueFrames(client);
-      },
-      Math.max(0, waitMs),
-    );
+    const run = () => {
+      client.timer = null;
+      this.writeDueFrames(client);
+    };
+    // Due now (the usual case: frames come at the rate the cap allows): the next turn of the
+    // event loop, not a timer's millisecond.
+    client.timer =
+      waitMs <= 0
+        ? { kind: 'immediate', t: setImmediate(run) }
+        : { kind: 'timeout', t: setTimeout(run, waitMs) };
   }
 
   private writeDueFrames(client: Client): void {
@@ -450,17 +462,13 @@ export class IpcServer {
 
   private writeFrame(client: Client, stationId: string, latest: LatestFrame, now: number): void {
     if (client.socket.writableEnded) return;
-    const sent = client.sent.get(stationId) ?? new Map<string, string>();
-    client.sent.set(stationId, sent);
-    const parts = [`"id":${JSON.stringify(stationId)}`];
-    for (const [key, json] of encodeFields(latest)) {
-      if (key === 'id' || sent.get(key) === json) continue;
-      parts.push(`${JSON.stringify(key)}:${json}`);
-      sent.set(key, json);
-    }
-    if (parts.length === 1) return; // nothing changed for this client
+    const next = encoded(latest);
+    const data = diffJson(client.sent.get(stationId), next);
+    client.sent.set(stationId, next);
+    if (data === null) return; // nothing changed for this client
     client.lastSentAtMs.set(stationId, now);
-    const line = `{"v":${PROTOCOL_VERSION},"event":"frame","data":{${parts.join(',')}}}\n`;
+    const line = `{"v":${PROTOCOL_VERSION},"event":"frame","data":${data}}\n`;
+    client.framesWritten++;
     if (!client.socket.write(line)) client.congested = true;
   }
 }

@@ -11,7 +11,8 @@
  *   PRESSO_BOARD              board profile name or path (default "simulator")
  *   PRESSO_DATA_DIR           where the controller socket lives (default ./data)
  *   PRESSO_CONTROLLER_SOCKET  the socket path itself (default $PRESSO_DATA_DIR/controller.sock)
- *   PRESSO_LOG_PRESSURES      seconds between pressure log lines; 0 turns them off (default 5)
+ *   PRESSO_LOG_PRESSURES      seconds between pressure log lines; 0 turns them off (default 5 on
+ *                             a simulated board, 60 on real hardware: pressure-log.ts)
  *   PRESSO_CONTROLLER_SCHED   fifo (default: SCHED_FIFO 1 where permitted, else nice -10) or nice
  *   PRESSO_CONTROLLER_CPUS    a CPU list to pin the controller to (optional; scheduling.ts)
  *   PRESSO_BENCH_TRACE        bench only: a file to append trip-to-vent timings to (trip-trace.ts);
@@ -29,7 +30,7 @@ import { Controller } from './controller.js';
 import { IpcServer } from './ipc-server.js';
 import { LatenessCauseProbe } from './lateness-cause.js';
 import { applyScheduling } from './scheduling.js';
-import { formatPressures } from './pressure-log.js';
+import { formatPressures, pressureLogIntervalMs } from './pressure-log.js';
 import { TickLoop } from './tick-loop.js';
 import { TripTraceFile } from './trip-trace.js';
 
@@ -73,6 +74,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { io, sim } = running;
+  let logEveryMs: number;
+  try {
+    logEveryMs = pressureLogIntervalMs(process.env.PRESSO_LOG_PRESSURES, sim !== undefined);
+  } catch (e) {
+    log.error(`settings error: ${(e as Error).message}`);
+    await io.closeAll();
+    process.exit(2);
+  }
   log.info(
     `board "${board.name}" (${board.source}): ${board.stations.length} stations, ` +
       `${board.devices.length} devices, tick ${board.loopRateHz} Hz; every output in the safe state`,
@@ -92,7 +101,6 @@ async function main(): Promise<void> {
     latenessCause: new LatenessCauseProbe(),
     scheduling,
   });
-  const logEveryMs = Number(process.env.PRESSO_LOG_PRESSURES ?? 5) * 1000;
   let lastLog = Number.NEGATIVE_INFINITY;
   loop = new TickLoop(
     clock,

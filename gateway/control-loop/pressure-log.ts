@@ -4,6 +4,26 @@
  */
 import type { BoardIo } from '../board/open.js';
 
+/**
+ * Seconds between pressure log lines when PRESSO_LOG_PRESSURES is unset. On the simulator a
+ * line every 5 s is how a newcomer watches the board; on a Pi the same lines would be most of what
+ * the gateway writes to its SD card (docs/deploy.md, "What the gateway writes"), so real hardware
+ * logs once a minute: the alarms, the safe-state reports and the sessions carry the incidents.
+ */
+export const PRESSURE_LOG_DEFAULT_S = { simulated: 5, hardware: 60 } as const;
+
+/** PRESSO_LOG_PRESSURES in milliseconds (0 = off), or the default for the kind of board. */
+export function pressureLogIntervalMs(raw: string | undefined, simulated: boolean): number {
+  if (raw === undefined || raw.trim() === '') {
+    return (simulated ? PRESSURE_LOG_DEFAULT_S.simulated : PRESSURE_LOG_DEFAULT_S.hardware) * 1000;
+  }
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s < 0 || s > 86_400) {
+    throw new Error(`PRESSO_LOG_PRESSURES: must be seconds from 0 (off) to 86400, got "${raw}"`);
+  }
+  return s * 1000;
+}
+
 export function formatPressures(io: BoardIo): string[] {
   const health = io.health();
   return io.stations.map((st) => {

@@ -73,6 +73,8 @@ export class Station {
   private targetsNow: number[];
   private readonly pressureBuf: number[];
   private readonly reachedBuf: boolean[];
+  /** observe() refills these in place every tick. */
+  private readonly observations: ZoneObservation[];
   pumpDuty = 0;
 
   constructor(
@@ -88,6 +90,16 @@ export class Station {
     this.targetsNow = new Array<number>(n).fill(0);
     this.pressureBuf = new Array<number>(n).fill(0);
     this.reachedBuf = new Array<boolean>(n).fill(false);
+    this.observations = io.zones.map((z) => ({
+      sample: z.sensor.read(),
+      inlet: false,
+      exhaust: false,
+      command: 'vent' as ZoneCommandKind,
+      setpointMmHg: 0,
+      topUpInHoldMs: 0,
+      reached: false,
+      leakRateMmHgPerMin: undefined,
+    }));
   }
 
   get id(): string {
@@ -103,18 +115,27 @@ export class Station {
     return this.ceiling;
   }
 
-  /** What the supervisor needs about each zone this tick. */
-  observe(nowMs: number): ZoneObservation[] {
-    return this.io.zones.map((z, i) => ({
-      sample: z.sensor.read(),
-      inlet: this.written[i]?.inlet ?? false,
-      exhaust: this.written[i]?.exhaust ?? false,
-      command: this.commands[i] ?? 'vent',
-      setpointMmHg: this.setpoints[i] ?? 0,
-      topUpInHoldMs: this.regulators[i]?.topUpInHoldMs ?? 0,
-      reached: this.regulators[i]?.reached ?? false,
-      ...leak(this.regulators[i]?.leakRateMmHgPerMin(nowMs)),
-    }));
+  /**
+   * What the supervisor needs about each zone this tick. The same objects are refilled every tick
+   * (no garbage at 100 Hz per station): valid until the next call, so a caller reads them within
+   * the tick and keeps nothing.
+   */
+  observe(nowMs: number): readonly ZoneObservation[] {
+    const zones = this.io.zones;
+    for (let i = 0; i < zones.length; i++) {
+      const o = this.observations[i] as ZoneObservation;
+      const written = this.written[i];
+      const regulator = this.regulators[i];
+      o.sample = (zones[i] as ZoneIo).sensor.read();
+      o.inlet = written?.inlet ?? false;
+      o.exhaust = written?.exhaust ?? false;
+      o.command = this.commands[i] ?? 'vent';
+      o.setpointMmHg = this.setpoints[i] ?? 0;
+      o.topUpInHoldMs = regulator?.topUpInHoldMs ?? 0;
+      o.reached = regulator?.reached ?? false;
+      o.leakRateMmHgPerMin = regulator?.leakRateMmHgPerMin(nowMs);
+    }
+    return this.observations;
   }
 
   sessionElapsedMs(nowMs: number): number | null {
@@ -577,10 +598,6 @@ function offDrive(d: ZoneDrive): void {
   d.inlet = false;
   d.exhaust = false;
   d.pumpDemand = 0;
-}
-
-function leak(rate: number | undefined): { leakRateMmHgPerMin?: number } {
-  return rate === undefined ? {} : { leakRateMmHgPerMin: rate };
 }
 
 function round1(x: number): number {

@@ -64,6 +64,25 @@ describe('supervisor rules', () => {
     assert.match(trips[0]?.reason ?? '', /above its limit of 70 mmHg/);
   });
 
+  it('one fresh sample above the hard level (trip level + hard margin) vents without the debounce', () => {
+    const sup = new StationSupervisor('s', 1, 0);
+    const hard = 70 + LIMITS.tripHardMarginMmHg.default;
+    const z = (t: number, mmHg: number) =>
+      zone({ mmHg, at: t, command: 'hold', setpointMmHg: 50, exhaust: true });
+    assert.deepEqual(sup.check(obs(10, [z(10, hard)])), [], 'at the hard level: still debounced');
+    assert.deepEqual(sup.check(obs(20, [z(20, 60)])), []);
+    const trips = sup.check(obs(30, [z(30, hard + 0.5)]));
+    assert.equal(trips[0]?.code, 'over-pressure', 'one sample above it trips');
+    assert.equal(trips[0]?.vent, true);
+    // A stale sample is not a new reading: it never trips on its own.
+    const again = new StationSupervisor('s', 1, 0);
+    again.check(obs(10, [z(10, 60)]));
+    assert.deepEqual(
+      again.check(obs(20, [z(10, hard + 5)])).filter((t) => t.code === 'over-pressure'),
+      [],
+    );
+  });
+
   it('the over-pressure limit is the ceiling when the set pressure plus margin is above it', () => {
     const sup = new StationSupervisor('s', 1, 0);
     const z = (t: number) => zone({ mmHg: 81, at: t, command: 'hold', setpointMmHg: 75, exhaust: true });

@@ -36,7 +36,7 @@ export interface ZoneObservation {
   /** The regulator has brought the zone to its fill target. */
   reached: boolean;
   /** Compensated leak rate of the current hold, mmHg/min, once known. */
-  leakRateMmHgPerMin?: number;
+  leakRateMmHgPerMin?: number | undefined;
 }
 
 export interface StationObservation {
@@ -188,10 +188,12 @@ export class StationSupervisor {
         return;
       }
 
-      // Over-pressure: above min(setpoint + margin, ceiling) on 2 consecutive fresh samples.
+      // Over-pressure: above min(setpoint + margin, ceiling) on 2 consecutive fresh samples, or on
+      // one fresh sample far above it (docs/safety.md: the hard level).
       const limit = overPressureLimitMmHg(z.setpointMmHg, obs.ceilingMmHg);
       if (fresh) t.over = p > limit ? t.over + 1 : 0;
-      if (t.over >= 2) {
+      const hard = fresh && p > limit + LIMITS.tripHardMarginMmHg.default;
+      if (t.over >= 2 || hard) {
         trips.push(
           tripOf(
             'over-pressure',

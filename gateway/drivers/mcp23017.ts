@@ -3,13 +3,19 @@
  * 8..15 = GPB0..7), with optional pins used as debounced inputs (e.g. a door or e-stop contact).
  *
  * Registers are used in the power-on IOCON.BANK=0 map with sequential addressing, so OLATA and
- * OLATB are one 2-byte write: all 16 outputs change in one transaction.
+ * OLATB are one 2-byte write: all 16 outputs change in one transaction. Every (re)configuration
+ * first reads IOCON and puts BANK=0 / SEQOP=0 back if something changed them (another program on
+ * the bus, a glitch): with BANK=1 every write of this driver would land in the wrong register.
+ *
+ * GPA7 and GPB7 are output-only on current silicon (Microchip DS20001952 rev D: as inputs they
+ * can corrupt SDA), so a board profile cannot make them inputs.
  */
 import Type from 'typebox';
 import { checkSchema } from '../config-check.js';
 import { DebouncedInput, StagedDigitalOutput, channelIndex } from './channels.js';
 import { I2cBusField, I2cDevice } from './i2c-bus.js';
 import {
+  BoardConfigError,
   type ChannelKind,
   type DigitalInput,
   type DigitalOutput,
@@ -32,10 +38,17 @@ export interface Mcp23017Config {
 }
 
 const IODIRA = 0x00;
+/** IOCON's address in the BANK=1 map; in the BANK=0 map this driver uses it is GPINTENB. */
+const IOCON_IN_BANK1 = 0x05;
+const IOCON = 0x0a;
+const IOCON_BANK = 0x80;
+const IOCON_SEQOP = 0x20;
 const GPPUA = 0x0c;
 const GPIOA = 0x12;
 const OLATA = 0x14;
 const PIN_COUNT = 16;
+/** GPA7 and GPB7: output-only on current silicon. */
+const OUTPUT_ONLY_PINS: Record<number, string> = { 7: 'GPA7', 15: 'GPB7' };
 /**
  * A chip that browns out or is hot-plugged comes back from reset with every pin an input and the
  * latches cleared, and says nothing. Writing only on change would leave its valves dead until the
@@ -59,6 +72,15 @@ const Schema = Type.Object(
 
 function parseConfig(raw: Record<string, unknown>, path: string): Mcp23017Config {
   const c = checkSchema(Schema, raw, path);
+  for (const [i, pin] of (c.inputs ?? []).entries()) {
+    const name = OUTPUT_ONLY_PINS[pin];
+    if (name !== undefined) {
+      throw new BoardConfigError(
+        `${path}.inputs[${i}]`,
+        `pin ${pin} (${name}) is output-only on current MCP23017 silicon (Microchip DS20001952 rev D): as an input it can corrupt the I2C bus's SDA line; wire the contact to another pin (0..6 or 8..14)`,
+      );
+    }
+  }
   return {
     bus: c.bus,
     address: c.address ?? 0x20,
@@ -123,12 +145,35 @@ class Mcp23017 extends I2cDevice {
    * pin. Called by open() and by the periodic refresh, so it is the one place that sets up the chip.
    */
   protected async configure(): Promise<void> {
+    await this.repairIocon();
     const olat = this.latch();
     await this.bus.writeI2cBlock(this.address, OLATA, 2, pair(olat));
     this.written = olat;
     await this.bus.writeI2cBlock(this.address, IODIRA, 2, pair(this.inputMask));
     if (this.inputMask) await this.bus.writeI2cBlock(this.address, GPPUA, 2, pair(this.inputMask));
     this.configuredAtMs = this.ctx.clock.now();
+  }
+
+  /**
+   * BANK=0 and SEQOP=0, as this driver's register addresses assume. With BANK=1 the chip answers
+   * at IOCON_IN_BANK1 with its BANK bit set; there, in the BANK=0 map, is GPINTENB, which this
+   * driver never enables, so writing it back is harmless when the chip was in BANK=0 after all.
+   */
+  private async repairIocon(): Promise<void> {
+    const bank1 = await this.bus.readByte(this.address, IOCON_IN_BANK1);
+    if (bank1 & IOCON_BANK) {
+      await this.bus.writeByte(this.address, IOCON_IN_BANK1, bank1 & ~(IOCON_BANK | IOCON_SEQOP));
+      this.ctx.log.warn(
+        `${this.id}: IOCON was 0x${bank1.toString(16).padStart(2, '0')} (BANK=1: every register at another address); set back to BANK=0, SEQOP=0`,
+      );
+    }
+    const iocon = await this.bus.readByte(this.address, IOCON);
+    if (iocon & IOCON_SEQOP) {
+      await this.bus.writeByte(this.address, IOCON, iocon & ~(IOCON_BANK | IOCON_SEQOP));
+      this.ctx.log.warn(
+        `${this.id}: IOCON was 0x${iocon.toString(16).padStart(2, '0')} (SEQOP=1: no sequential addressing); set back to SEQOP=0`,
+      );
+    }
   }
 
   override digitalOutput(channel: string): DigitalOutput {

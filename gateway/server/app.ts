@@ -14,6 +14,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { ControllerClient } from '../ipc-client.js';
 import type { Store } from '../store/types.js';
 import type { ServerConfig } from './config.js';
+import type { ClockWatch } from './clock-state.js';
+import type { TlsFiles } from './https.js';
+import { clockPlugin } from './plugins/clock.js';
 import { installErrorHandler } from './errors.js';
 import { auditPlugin } from './plugins/audit.js';
 import { authPlugin } from './plugins/auth.js';
@@ -42,6 +45,10 @@ export interface BuildServerOptions {
   controller: ControllerClient;
   logger?: FastifyServerOptions['logger'];
   now?: () => number;
+  /** Serve HTTPS with this certificate and key (https.ts); absent = plain HTTP. */
+  https?: TlsFiles;
+  /** Whether the wall clock is synchronised (started by the caller); absent = unknown. */
+  clockWatch?: ClockWatch;
 }
 
 /** Bodies are small JSON (a program is < 2 KB); anything larger is a mistake or an attack. */
@@ -53,12 +60,20 @@ registerAjvFormats();
 
 export async function buildServer(opts: BuildServerOptions): Promise<FastifyInstance> {
   const now = opts.now ?? Date.now;
-  const app = Fastify({
+  const common = {
     logger: opts.logger ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
     // Reject a request that hangs rather than hold the Pi's memory for it.
     requestTimeout: 30_000,
-  });
+  };
+  // Under HTTPS Fastify's instance is typed for an https.Server; routes, hooks, Socket.IO and
+  // request.protocol work the same on it, so the rest of the app keeps the one type.
+  const app = opts.https
+    ? (Fastify({
+        ...common,
+        https: { cert: opts.https.cert, key: opts.https.key },
+      }) as unknown as FastifyInstance)
+    : Fastify(common);
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   installErrorHandler(app);
   // A command with nothing to add (stop, acknowledge) may come without a body; its schema then
@@ -74,8 +89,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
       directives: {
         'script-src': ["'self'"],
         'style-src': ["'self'", 'https:', "'unsafe-inline'"],
-        // The gateway serves plain HTTP on the LAN: upgrading its own script requests to https
-        // would leave tablets opening http://<pi-address>/ with a blank page.
+        // Plain HTTP is still served (loopback, the simulator, sites without HTTPS): upgrading
+        // its own script requests to https would leave such a page blank.
         'upgrade-insecure-requests': null,
       },
     },
@@ -97,6 +112,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(configPlugin, { config: opts.config });
+  await app.register(clockPlugin, opts.clockWatch ? { clockWatch: opts.clockWatch } : {});
   await app.register(requestGuardPlugin);
   await app.register(storePlugin, { store: opts.store });
   await app.register(controllerLinkPlugin, { client: opts.controller, now });

@@ -39,6 +39,7 @@ export const ConfigFileSchema = Type.Object(
     adminToken: Type.Optional(Type.String({ minLength: 16 })),
     loginTtlMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 })),
     loginAttemptsPerMin: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
     minPinDigits: Type.Optional(Type.Integer({ minimum: 4, maximum: 8 })),
     allowedHosts: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 64, uniqueItems: true }),
@@ -59,6 +60,11 @@ export interface ServerConfig {
   adminToken?: string;
   loginTtlMin: number;
   loginAttemptsPerMin: number;
+  /**
+   * The gateway's name on the LAN (PRESSO_HOSTNAME, e.g. presso.local: set by the installer,
+   * announced by avahi, named in the HTTPS certificate). Unset on a workstation.
+   */
+  hostname?: string;
   /** Fewest digits a staff PIN may have (4 only when an admin opts in). */
   minPinDigits: number;
   /**
@@ -110,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   const dataDir = resolve(envDataDir ?? fromFile.dataDir ?? './data');
   const token = env.PRESSO_ADMIN_TOKEN || fromFile.adminToken;
+  const hostname = env.PRESSO_HOSTNAME || fromFile.hostname;
   if (token !== undefined && token.length < 16) {
     throw new ConfigError('PRESSO_ADMIN_TOKEN', 'must be at least 16 characters (it grants the admin role)');
   }
@@ -122,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
         ? resolve((env.PRESSO_CONTROLLER_SOCKET || fromFile.controllerSocket) as string)
         : controllerSocketPath({ PRESSO_DATA_DIR: dataDir }),
     ...(token !== undefined ? { adminToken: token } : {}),
+    ...(hostname !== undefined ? { hostname } : {}),
     loginTtlMin: fromFile.loginTtlMin ?? DEFAULT_LOGIN_TTL_MIN,
     loginAttemptsPerMin:
       envInt(env, 'PRESSO_LOGIN_ATTEMPTS_PER_MIN', 1, 1000) ??

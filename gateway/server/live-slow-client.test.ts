@@ -4,8 +4,9 @@
  * again. Real Socket.IO server and clients over TCP on 127.0.0.1; the slow client's socket is
  * paused, so the kernel's buffers between the two really fill and the server's writes really block.
  *
- * The frames are synthetic and large (a few hundred kB, as if a station had thousands of zones) so
- * that the loopback buffers (a few MB) fill within seconds; the hub treats them like any frame.
+ * The frames are synthetic and large (as if a station had tens of thousands of zones: the views
+ * send zone pressures as one compact array, about 200 kB here, as the full frames of 2,000 zones were) so that the loopback buffers (a few
+ * MB) fill within seconds; the hub treats them like any frame.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -16,7 +17,7 @@ import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import type { StationFrame, ZoneFrame } from '../protocol.js';
 import { LiveHub, STATION_RATE_HZ } from './plugins/live.js';
 
-const ZONES = 2000;
+const ZONES = 50_000;
 const PRODUCE_MS = 6000;
 
 function bigFrame(seq: number): StationFrame {
@@ -54,9 +55,10 @@ interface Received {
 
 function follow(socket: ClientSocket): Received {
   const r: Received = { count: 0, lastSeq: -1 };
-  socket.on('station', (m: Partial<StationFrame>) => {
+  socket.on('station', (m: { t?: unknown }) => {
     r.count++;
-    if (typeof m.sampledAtMs === 'number') r.lastSeq = m.sampledAtMs;
+    // The views carry the sample time as `t` (gateway/ipc/views.ts); here it is seq.
+    if (typeof m.t === 'number') r.lastSeq = m.t;
   });
   return r;
 }

@@ -8,15 +8,24 @@
  * affected: the controller runs on without the web process.
  *
  * Environment: PORT, HOST, PRESSO_DATA_DIR, PRESSO_ADMIN_TOKEN, PRESSO_SERVER_CONFIG,
- * PRESSO_CONTROLLER_SOCKET, PRESSO_LOGIN_ATTEMPTS_PER_MIN, PRESSO_MIN_PIN_DIGITS,
+ * PRESSO_CONTROLLER_SOCKET, PRESSO_LOGIN_ATTEMPTS_PER_MIN, PRESSO_HOSTNAME, PRESSO_MIN_PIN_DIGITS,
  * PRESSO_ALLOWED_HOSTS, PRESSO_MAX_SOCKETS_PER_ADDRESS, PRESSO_MAX_SOCKETS (see config.ts and
- * README.md).
+ * README.md); PRESSO_TLS_CERT, PRESSO_TLS_KEY, PRESSO_TLS_CA, PRESSO_HTTP_PORT (see https.ts).
  */
 import { surviveClosedOutput } from '../closed-output.js';
 import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { ControllerClient } from '../ipc-client.js';
 import { buildServer } from './app.js';
+import { ClockWatch } from './clock-state.js';
 import { ConfigError, loadConfig } from './config.js';
+import {
+  loadTlsSettings,
+  readTlsFiles,
+  startHttpRedirect,
+  type TlsFiles,
+  type TlsSettings,
+} from './https.js';
 import { openStore } from './open-store.js';
 
 /** pm2 and systemd wait this long before SIGKILL; finish well within it. */
@@ -25,8 +34,12 @@ const SHUTDOWN_LIMIT_MS = 5000;
 async function main(): Promise<void> {
   surviveClosedOutput();
   let config;
+  let tls: TlsSettings | undefined;
+  let tlsFiles: TlsFiles | undefined;
   try {
     config = loadConfig();
+    tls = loadTlsSettings();
+    if (tls) tlsFiles = readTlsFiles(tls);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`[server] settings error: ${e.message}`);
@@ -35,7 +48,12 @@ async function main(): Promise<void> {
     throw e;
   }
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore(config.dataDir);
+  const clockWatch = new ClockWatch({
+    log: { info: (m) => console.log(`[server] ${m}`), warn: (m) => console.warn(`[server] warning: ${m}`) },
+  });
+  // Known before the store opens: its first write may be a daily backup.
+  await clockWatch.start();
+  const store = await openStore(config.dataDir, () => clockWatch.trusted());
   const controller = new ControllerClient({
     log: {
       info: (m) => console.log(`[server] ${m}`),
@@ -47,8 +65,27 @@ async function main(): Promise<void> {
   controller.connect(config.controllerSocket, { retry: true }).catch((e: unknown) => {
     console.error(`[server] controller link: ${String(e)}`);
   });
-  const app = await buildServer({ config, store, controller, logger: { level: 'info' } });
+  const app = await buildServer({
+    config,
+    store,
+    controller,
+    logger: { level: 'info' },
+    clockWatch,
+    ...(tlsFiles ? { https: tlsFiles } : {}),
+  });
   await app.listen({ port: config.port, host: config.host });
+  const redirect =
+    tls?.httpPort !== undefined
+      ? await startHttpRedirect({
+          host: config.host,
+          port: tls.httpPort,
+          // The port really bound (PORT=0 picks one).
+          httpsPort: (app.server.address() as AddressInfo).port,
+          fallbackHost: config.hostname ?? '127.0.0.1',
+          ...(tls.caFile !== undefined ? { caFile: tls.caFile } : {}),
+        })
+      : undefined;
+  if (redirect) app.log.info(`plain HTTP on port ${tls?.httpPort} redirects to HTTPS on ${config.port}`);
 
   let stopping = false;
   const shutdown = async (why: string) => {
@@ -61,6 +98,9 @@ async function main(): Promise<void> {
     }, SHUTDOWN_LIMIT_MS);
     timer.unref();
     try {
+      clockWatch.stop();
+      redirect?.closeAllConnections();
+      redirect?.close();
       await app.close();
       await controller.close();
       await store.close();

@@ -2,9 +2,10 @@
 import { JsonStore } from '../store/store.js';
 import type { Store } from '../store/types.js';
 
-export async function openStore(dataDir: string): Promise<Store> {
+export async function openStore(dataDir: string, clockTrusted?: () => boolean): Promise<Store> {
   const store = new JsonStore({
     dataDir,
+    ...(clockTrusted ? { clockTrusted } : {}),
     log: {
       info: (m) => console.log(`[store] ${m}`),
       warn: (m) => console.warn(`[store] warning: ${m}`),

@@ -59,11 +59,9 @@ test('a staff start is stored before the controller runs it, streams telemetry, 
   );
   assert.equal((await sessionEvent).id, session.id);
 
-  const running = await nextEvent<StationMessage>(
-    follower,
-    'station',
-    (m) => m.id === 'bay-1' && m.state === 'running',
-  );
+  // Frames are pushed as they arrive, so this one may be in before a listener could be attached
+  // here: take it from what was collected.
+  const running = await waitFor(() => stationMsgs.find((m) => m.id === 'bay-1' && m.state === 'running'));
   assert.equal(running.session?.id, session.id);
 
   // Rates: ≤ 20 Hz for a followed station, ≤ 5 Hz per station for the overview.

@@ -17,7 +17,8 @@ export type AlarmChange = 'raised' | 'cleared' | 'acknowledged';
 /** One alarm occurrence (AlarmInfo.id) with its latest state and every change the store saw. */
 export interface AlarmHistoryRecord {
   alarm: AlarmInfo;
-  changes: { change: AlarmChange; atEpochMs: number }[];
+  /** clockUnsynced: recorded before the clock was synchronised (gateway/server/clock-state.ts). */
+  changes: { change: AlarmChange; atEpochMs: number; clockUnsynced?: true }[];
 }
 
 export interface ZeroOffsetsRecord {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -495,6 +496,69 @@ describe('JsonStore: archive and backups', () => {
     assert.ok(
       newest.users.some((u) => u.id === 'u-5'),
       "a day's backup holds that day's first write",
+    );
+  });
+});
+
+describe('JsonStore: a clock that is not synchronised', () => {
+  test('records are marked, and no month moves to the archive and no daily backup until it syncs', async (t) => {
+    const dir = await scratchDir(t);
+    const clock = new ManualClock(JAN_15);
+    let synced = true;
+    const a = await opened(dir, { now: clock.now, clockTrusted: () => synced });
+    a.putSession(endedSession(sessionRecord('jan-1', JAN_15)));
+    a.recordAudit(auditEntry(JAN_15));
+    await a.close();
+    const backups = join(dir, 'backups');
+    assert.deepEqual(await readdir(backups), [`presso-${isoDay(JAN_15)}.json`]);
+
+    // A power cut, and the Pi comes back at a clock far ahead (a bad RTC, a wrong manual setting),
+    // not yet synchronised.
+    synced = false;
+    const FUTURE = new Date(2038, 0, 10, 12).getTime();
+    clock.ms = FUTURE;
+    const b = await opened(dir, { now: clock.now, clockTrusted: () => synced });
+    b.putSession(sessionRecord('while-unsynced', FUTURE));
+    b.recordAudit(auditEntry(FUTURE));
+    b.recordAlarm(alarm('al-1', FUTURE), 'raised');
+    await b.flush();
+    assert.deepEqual(await readdir(backups), [`presso-${isoDay(JAN_15)}.json`], 'no backup named for 2038');
+    assert.ok(!existsSync(join(dir, 'archive', 'sessions-2025-01.json')), 'January was not archived');
+    const live = JSON.parse(await readFile(join(dir, STORE_FILE_NAME), 'utf8')) as {
+      sessions: { id: string; clockUnsynced?: true }[];
+      audit: { atEpochMs: number; clockUnsynced?: true }[];
+      alarms: { changes: { clockUnsynced?: true }[] }[];
+    };
+    assert.deepEqual(
+      live.sessions.map((s) => [s.id, s.clockUnsynced ?? false]),
+      [
+        ['jan-1', false],
+        ['while-unsynced', true],
+      ],
+    );
+    assert.deepEqual(
+      live.audit.map((e) => e.clockUnsynced ?? false),
+      [false, true],
+    );
+    assert.equal(live.alarms[0]?.changes[0]?.clockUnsynced, true);
+
+    // NTP syncs: the clock steps back to the real date, and housekeeping runs on the real day.
+    synced = true;
+    clock.ms = FEB_2;
+    b.putSession(endedSession(sessionRecord('while-unsynced', FUTURE)));
+    await b.flush();
+    assert.deepEqual((await readdir(backups)).sort(), [
+      `presso-${isoDay(JAN_15)}.json`,
+      `presso-${isoDay(FEB_2)}.json`,
+    ]);
+    assert.ok(
+      existsSync(join(dir, 'archive', 'sessions-2025-01.json')),
+      'January archived once the clock is right',
+    );
+    assert.equal(
+      (await b.sessions()).find((s) => s.id === 'while-unsynced')?.clockUnsynced,
+      true,
+      'the mark stays when the record is put again after the sync',
     );
   });
 });

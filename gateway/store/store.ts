@@ -96,6 +96,14 @@ export interface JsonStoreOptions {
   /** Live-file caps, lowered by tests. */
   alarmsLiveMax?: number;
   auditLiveMax?: number;
+  /**
+   * False while the wall clock is not synchronised (gateway/server/clock-state.ts): sessions,
+   * alarm changes and audit entries recorded meanwhile are marked `clockUnsynced`, and the
+   * date-driven housekeeping (moving last month's records to the archive, the daily backup)
+   * waits, so a clock that resumed months behind, or jumped ahead, files nothing under the wrong
+   * month or day. Default: always trusted.
+   */
+  clockTrusted?: () => boolean;
 }
 
 export interface JsonStoreHealth extends StoreHealth {
@@ -153,6 +161,7 @@ export class JsonStore implements Store {
   private readonly adapter: DurableJsonFile<StoreFile>;
   private readonly db: Low<StoreFile>;
   private readonly now: () => number;
+  private readonly clockTrusted: () => boolean;
   private readonly writeDelayMs: number;
   private readonly keepBackups: number;
   private readonly log: StoreLog;
@@ -180,6 +189,7 @@ export class JsonStore implements Store {
     this.file = join(options.dataDir, STORE_FILE_NAME);
     this.backupsDir = join(options.dataDir, 'backups');
     this.now = options.now ?? Date.now;
+    this.clockTrusted = options.clockTrusted ?? (() => true);
     this.writeDelayMs = options.writeDelayMs ?? DEFAULT_WRITE_DELAY_MS;
     this.keepBackups = Math.max(1, options.keepBackups ?? DEFAULT_KEEP_BACKUPS);
     this.log = options.log ?? console;
@@ -461,6 +471,8 @@ export class JsonStore implements Store {
     this.assertOpen();
     // A new object each time (never edited in place): a write in progress keeps the version it took.
     const record = this.takeReport(clone(session));
+    const before = this.data.sessions.find((s) => s.id === session.id);
+    if (!this.clockTrusted() || before?.clockUnsynced) record.clockUnsynced = true;
     upsert(this.data.sessions, record, (s) => s.id === session.id);
     this.changed(session.id);
   }
@@ -500,7 +512,11 @@ export class JsonStore implements Store {
     // A cleared alarm's condition is gone whatever the snapshot says (same rule as the MemoryStore).
     if (change === 'cleared') snapshot.active = false;
     const list = this.data.alarms;
-    const entry = { change, atEpochMs: this.now() };
+    const entry = {
+      change,
+      atEpochMs: this.now(),
+      ...(this.clockTrusted() ? {} : { clockUnsynced: true as const }),
+    };
     let i = list.length - 1;
     while (i >= 0 && list[i]?.alarm.id !== alarm.id) i--;
     const prev = list[i];
@@ -519,7 +535,7 @@ export class JsonStore implements Store {
 
   recordAudit(entry: AuditEntry): void {
     this.assertOpen();
-    this.data.audit.push(clone(entry));
+    this.data.audit.push(this.clockTrusted() ? clone(entry) : { ...clone(entry), clockUnsynced: true });
     this.changed();
   }
 
@@ -617,9 +633,12 @@ export class JsonStore implements Store {
   private async persist(forceHousekeeping: boolean): Promise<void> {
     const now = this.now();
     const today = dayKey(now);
-    await this.archiveOld(now, forceHousekeeping || this.housekeepingDay !== today);
+    // With an unsynchronised clock "today" and "this month" are guesses: no month moves and no
+    // daily backup until it is synchronised (the live file and the journal still get every write).
+    const trusted = this.clockTrusted();
+    await this.archiveOld(now, trusted && (forceHousekeeping || this.housekeepingDay !== today));
 
-    const backupDue = this.backupDay !== today;
+    const backupDue = trusted && this.backupDay !== today;
     if (!this.dirty && !backupDue) return;
     // Reports first, so that a record which says it has a report always finds it. Until none is
     // pending: the capture below must follow the last check with no await in between.

@@ -94,6 +94,8 @@ export interface SessionRecord {
   report?: SessionReport;
   /** Store-internal: the report is in the month's report file. Never returned by the store. */
   hasReport?: boolean;
+  /** Put while the clock was not synchronised: its times may be far off (clock-state.ts). */
+  clockUnsynced?: true;
 }
 
 export interface AuditEntry {
@@ -107,6 +109,8 @@ export interface AuditEntry {
   from: string;
   ok: boolean;
   detail?: string;
+  /** Recorded before the clock was synchronised: atEpochMs may be far off (clock-state.ts). */
+  clockUnsynced?: true;
 }
 
 export interface StoreHealth {

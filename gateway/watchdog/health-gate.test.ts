@@ -64,5 +64,7 @@ describe('watchdog health gate', () => {
     assert.equal(healthUrl('::', 8080), 'http://[::1]:8080/api/health');
     assert.equal(healthUrl('127.0.0.1', 18123), 'http://127.0.0.1:18123/api/health');
     assert.equal(healthUrl('fe80::1', 80), 'http://[fe80::1]:80/api/health');
+    // Under HTTPS (PRESSO_TLS_CERT set) the same loopback address, which the certificate names.
+    assert.equal(healthUrl('0.0.0.0', 8443, true), 'https://127.0.0.1:8443/api/health');
   });
 });

@@ -51,8 +51,11 @@ export function pingIntervalMs(watchdogUsec: string | undefined, fallbackMs = 50
   return Math.max(100, Math.floor(usec / 1000 / 4));
 }
 
-/** The address to ask for health: the web process's, with a wildcard bind turned into loopback. */
-export function healthUrl(host: string, port: number): string {
+/**
+ * The address to ask for health: the web process's, with a wildcard bind turned into loopback
+ * (which the installer's certificate names, so HTTPS verifies there too).
+ */
+export function healthUrl(host: string, port: number, https = false): string {
   const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host;
-  return `http://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${port}/api/health`;
+  return `${https ? 'https' : 'http'}://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${port}/api/health`;
 }

@@ -16,9 +16,13 @@
  * period is lost).
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { ControllerClient } from '../ipc-client.js';
 import { controllerSocketPath } from '../paths.js';
 import { loadConfig } from '../server/config.js';
+import { loadTlsSettings } from '../server/https.js';
 import {
   assess,
   CONTROLLER_ANSWER_MS,
@@ -40,7 +44,34 @@ function notify(vars: string[]): Promise<void> {
   });
 }
 
-async function observe(client: ControllerClient, url: string): Promise<Observation> {
+/**
+ * GET url as JSON. node:http(s) rather than fetch: fetch cannot be told to trust the gateway's
+ * own certificate authority, and the HTTPS port answers only with that authority's certificate.
+ */
+function getJson(url: string, ca: Buffer | undefined): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGet;
+    const req = get(url, { timeout: HEALTH_ANSWER_MS, ...(ca ? { ca } : {}) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`GET ${url} answered ${res.statusCode}`));
+        else {
+          try {
+            resolve(JSON.parse(body));
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${HEALTH_ANSWER_MS} ms`)));
+    req.on('error', reject);
+  });
+}
+
+async function observe(client: ControllerClient, url: string, ca?: Buffer): Promise<Observation> {
   const o: Observation = {};
   const controller = client
     .request('hello', {}, CONTROLLER_ANSWER_MS)
@@ -50,10 +81,9 @@ async function observe(client: ControllerClient, url: string): Promise<Observati
     .catch((e: unknown) => {
       o.controllerError = e instanceof Error ? e.message : String(e);
     });
-  const web = fetch(url, { signal: AbortSignal.timeout(HEALTH_ANSWER_MS) })
-    .then(async (res) => {
-      if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
-      o.health = (await res.json()) as Observation['health'];
+  const web = getJson(url, ca)
+    .then((health) => {
+      o.health = health as Observation['health'];
     })
     .catch((e: unknown) => {
       o.healthError = `GET ${url}: ${e instanceof Error ? e.message : String(e)}`;
@@ -68,7 +98,9 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig();
-  const url = healthUrl(config.host, config.port);
+  const tls = loadTlsSettings();
+  const url = healthUrl(config.host, config.port, tls !== undefined);
+  const ca = tls?.caFile !== undefined ? readFileSync(tls.caFile) : undefined;
   const intervalMs = pingIntervalMs(process.env.WATCHDOG_USEC);
   const client = new ControllerClient({ log: { info: () => {}, warn: () => {}, error: () => {} } });
   client.connect(controllerSocketPath(), { retry: true }).catch(() => undefined);
@@ -78,7 +110,7 @@ async function main(): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let stopping = false;
   const round = async () => {
-    const verdict = assess(await observe(client, url));
+    const verdict = assess(await observe(client, url, ca));
     if (stopping) return;
     if (verdict.healthy !== wasHealthy) {
       (verdict.healthy ? console.log : console.warn)(`${PREFIX} ${verdict.status}`);

@@ -1,6 +1,6 @@
 /**
- * Tests that run the compiled gateway (pm2, systemd in nspawn) compile it first when dist/ is
- * missing or older than the sources, as `npm start` does: a fresh clone has no dist/.
+ * Tests that run the compiled gateway (pm2, systemd in nspawn, the installer) compile it first when
+ * dist/ is missing or older than the sources, as `npm start` does: a fresh clone has no dist/.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -33,4 +33,15 @@ export function ensureBuilt(): void {
     { cwd: REPO_ROOT, encoding: 'utf8' },
   );
   assert.equal(r.status, 0, `npm run build failed:\n${r.stdout}${r.stderr}`);
+}
+
+/** The installer refuses a release without the dashboard: build it when a fresh clone has none. */
+export function ensureDashboardBuilt(): void {
+  if (existsSync(join(REPO_ROOT, 'dashboard/dist/index.html'))) return;
+  const r = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'dashboard/vite.config.ts'],
+    { cwd: REPO_ROOT, encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, `npm run build:dashboard failed:\n${r.stdout}${r.stderr}`);
 }

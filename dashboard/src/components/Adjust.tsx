@@ -7,18 +7,18 @@
  */
 import { useState } from 'preact/hooks';
 import { PROGRAM_BOUNDS } from '../../../gateway/control-loop/programs/bounds.js';
-import { api, ApiError, type StationFrame } from '../api.js';
+import { api, ApiError, type LiveFrame } from '../api.js';
 import { t } from '../i18n/index.js';
 
 /** One step of softer or stronger: a gradient step, small enough to feel, large enough to notice. */
 export const ADJUST_STEP_MMHG = 5;
 const FLOOR_MMHG = PROGRAM_BOUNDS.pressureMmHg.min;
 
-const adjustable = (frame: StationFrame) =>
+const adjustable = (frame: LiveFrame) =>
   frame.session !== null && (frame.state === 'running' || frame.state === 'paused');
 
 /** The session's set pressure now, and whether the zones have yet to take it on. */
-export function Setpoint({ frame }: { frame: StationFrame }) {
+export function Setpoint({ frame }: { frame: LiveFrame }) {
   const s = frame.session;
   if (s === null || !adjustable(frame)) return null;
   return (
@@ -35,7 +35,7 @@ export function AdjustButtons({
   stronger,
   large = false,
 }: {
-  frame: StationFrame;
+  frame: LiveFrame;
   /** Offer "stronger" too (staff); the walk-up page offers softer only. */
   stronger: boolean;
   large?: boolean;

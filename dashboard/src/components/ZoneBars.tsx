@@ -1,4 +1,4 @@
-import type { ZoneFrame } from '../../../gateway/protocol.js';
+import type { LiveZone } from '../api.js';
 import { mmHg } from '../format.js';
 import { t } from '../i18n/index.js';
 
@@ -11,7 +11,7 @@ export function ZoneBars({
   scaleMmHg,
   live,
 }: {
-  zones: ZoneFrame[];
+  zones: LiveZone[];
   scaleMmHg: number;
   live: boolean;
 }) {

@@ -151,6 +151,12 @@ export const de: Record<MessageKey, string> = {
   'support.controllerLink': 'Verbindung zur Steuerung',
   'support.connected': 'verbunden',
   'support.disconnected': 'getrennt',
+  'support.clock': 'Uhr',
+  'support.clockSynced': 'synchronisiert ({source})',
+  'support.clockUnsynced':
+    'NICHT synchronisiert ({source}): neue Einträge werden markiert, Archiv und Sicherung warten',
+  'support.clockUnknown': 'auf diesem Gerät nicht prüfbar',
+  'support.clockJump': 'letzter Sprung {by} s um {at}',
   'support.devices': 'E/A-Geräte (Modbus, I2C, Simulator)',
   'support.loop': 'Regelschleife',
   'support.lateTicks': 'Verspätete Takte (nichts entlüftet): {n}',

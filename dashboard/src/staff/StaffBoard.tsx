@@ -23,7 +23,7 @@ import { t } from '../i18n/index.js';
 import { highAlarmSound } from '../sound.js';
 import { AlarmPanel } from './AlarmPanel.js';
 import { PinLock } from './PinLock.js';
-import { QrSheet } from './QrSheet.js';
+import type { QrSheet as QrSheetType } from './QrSheet.js';
 import { StartDialog } from './StartDialog.js';
 import { StationTile } from './StationTile.js';
 
@@ -40,6 +40,12 @@ export function StaffBoard({ onLangChange }: { onLangChange: () => void }) {
   const [showPin, setShowPin] = useState(false);
   const [startFor, setStartFor] = useState<string | null>(null);
   const [qrFor, setQrFor] = useState<string | null>(null);
+  // The QR encoder is only fetched when someone prints the codes.
+  const [QrSheet, setQrSheet] = useState<typeof QrSheetType | null>(null);
+  useEffect(() => {
+    if (qrFor !== null && QrSheet === null)
+      void import('./QrSheet.js').then((m) => setQrSheet(() => m.QrSheet));
+  }, [qrFor, QrSheet]);
   const [notices, setNotices] = useState<{ id: string; text: string }[]>([]);
   const [mutedUntil, setMutedUntil] = useState(0);
   const unlocked = actor.role === 'staff' || actor.role === 'support' || actor.role === 'admin';
@@ -182,7 +188,7 @@ export function StaffBoard({ onLangChange }: { onLangChange: () => void }) {
           onClose={() => setStartFor(null)}
         />
       )}
-      {qrFor !== null && (
+      {qrFor !== null && QrSheet !== null && (
         <QrSheet
           stations={stations
             .filter((s) => qrFor === 'all' || s.id === qrFor)

@@ -2,14 +2,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { PROGRAM_BOUNDS } from '../../../gateway/control-loop/programs/bounds.js';
 import { highestBaseMmHg, peakTargetMmHg } from '../../../gateway/control-loop/programs/profile.js';
 import { effectiveCeiling, highestTargetMmHg, LIMITS } from '../../../gateway/limits.js';
-import {
-  api,
-  ApiError,
-  type CeilingView,
-  type Program,
-  type StationFrame,
-  type StationView,
-} from '../api.js';
+import { api, ApiError, type CeilingView, type Program, type LiveFrame, type StationView } from '../api.js';
 import { usePoll } from '../components/hooks.js';
 import { Modal } from '../components/Modal.js';
 import { t } from '../i18n/index.js';
@@ -27,7 +20,7 @@ export function StartDialog({
   programs,
   onClose,
 }: {
-  station: StationFrame;
+  station: LiveFrame;
   programs: Program[];
   onClose: (started: boolean) => void;
 }) {

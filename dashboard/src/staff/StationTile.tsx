@@ -1,4 +1,4 @@
-import type { StationFrame } from '../api.js';
+import type { LiveFrame } from '../api.js';
 import { alarmTitle, PriorityTag } from '../components/AlarmItem.js';
 import { AdjustButtons, Setpoint } from '../components/Adjust.js';
 import { ZoneBars } from '../components/ZoneBars.js';
@@ -14,7 +14,7 @@ export function StationTile({
   onStart,
   onQr,
 }: {
-  frame: StationFrame;
+  frame: LiveFrame;
   live: boolean;
   unlocked: boolean;
   onStop: () => void;

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { StationFrame } from '../api.js';
+import type { LiveFrame } from '../api.js';
 import { t } from '../i18n/index.js';
 import type { Live } from '../live.js';
 
@@ -32,7 +32,7 @@ export function PressureChart({ live, stationId }: { live: Live; stationId: stri
     const buf: Buffer = { x: [], pressure: [], target: [] };
     let lastSample = 0;
 
-    const build = (frame: StationFrame) => {
+    const build = (frame: LiveFrame) => {
       zones = frame.zones.length;
       buf.x = [];
       buf.pressure = frame.zones.map(() => []);

@@ -28,6 +28,13 @@ import { lang, num, t } from '../i18n/index.js';
 import { PressureChart } from './PressureChart.js';
 
 const POLL_MS = 3000;
+
+/** GET /api/health's `clock` (gateway/server/clock-state.ts). */
+interface ClockInfo {
+  synchronized: boolean | null;
+  source: string;
+  lastJump: { atEpochMs: number; byMs: number } | null;
+}
 const SELF_TESTS = ['valve-click', 'sensor-zero', 'leak'] as const;
 
 export function Support({ onLangChange }: { onLangChange: () => void }) {
@@ -132,6 +139,8 @@ function SupportPage({
     POLL_MS * 3,
   );
   const config = usePoll(() => api<{ board: unknown; limits: unknown }>('GET', '/api/support/config'), 0);
+  const health = usePoll(() => api<{ clock: ClockInfo }>('GET', '/api/health'), POLL_MS * 3);
+  const clock = health.value?.clock ?? null;
   const info = controller.value?.info ?? null;
 
   return (
@@ -155,6 +164,27 @@ function SupportPage({
             <dt>{t('support.controllerLink')}</dt>
             <dd class={controller.value?.connected ? 'ok' : 'bad'} data-testid="controller-link">
               {controller.value?.connected ? t('support.connected') : t('support.disconnected')}
+            </dd>
+            <dt>{t('support.clock')}</dt>
+            <dd
+              class={clock?.synchronized === false ? 'bad' : clock?.synchronized ? 'ok' : ''}
+              data-testid="clock-state"
+            >
+              {clock === null
+                ? '—'
+                : clock.synchronized === null
+                  ? t('support.clockUnknown')
+                  : t(clock.synchronized ? 'support.clockSynced' : 'support.clockUnsynced', {
+                      source: clock.source,
+                    })}
+              {clock?.lastJump && (
+                <div class="muted">
+                  {t('support.clockJump', {
+                    by: Math.round(clock.lastJump.byMs / 1000),
+                    at: new Date(clock.lastJump.atEpochMs).toLocaleString(lang()),
+                  })}
+                </div>
+              )}
             </dd>
             <dt>{t('support.board')}</dt>
             <dd>

@@ -3,87 +3,119 @@
  * does not support fastify 5; testing-real-components.md §2).
  *
  * A client emits `subscribe` with {overview: true} or {stationId} (and `unsubscribe` likewise).
- * It receives `station` messages holding only the top-level fields that changed since the last
- * message it got for that station (id always present; the first one is complete): at most
- * STATION_RATE_HZ for a station it subscribed to, OVERVIEW_RATE_HZ for the others under overview.
- * `alarm` and `session` messages go to every client.
+ * It receives `station` messages: a view of the station (gateway/ipc/views.ts) holding only the
+ * fields that changed since the last message it got for that station (gateway/ipc/frame-diff.ts:
+ * id and the sample time always present; the first one complete). A station it follows comes as
+ * the `station` view with every frame (FRAME_RATE_HZ); the others, under overview, as the
+ * `overview` view with every fourth frame (OVERVIEW_RATE_HZ), and a station whose view did not
+ * change still sends its id and sample time every KEEPALIVE_MS. `session` messages go to the
+ * clients watching what they concern: overview subscribers get all of them, a station's followers
+ * those of their station. `alarm` messages go to clients that subscribed {alarms: true}: every
+ * frame already carries its station's alarms, which is what the dashboard shows, and under a storm
+ * of alarms the events were most of a wall tablet's bytes (docs/benchmarks.md).
  *
- * Slow clients: a station message is only written when the client's transport has finished the
- * previous write; otherwise it waits for the next tick, and the diff is then computed against
- * what the client last got, so it receives the latest state, never a backlog. Nothing queues in this
- * process for a client that stops reading; what the operating system's socket buffers already
- * hold (a few MB at most on Linux) still arrives first when it reads again
+ * Push on arrival: a frame from the controller is sent in the same turn it arrives, to every
+ * client whose transport is writable. Clients that got the same previous message get the same
+ * diff, encoded once (one Socket.IO broadcast to them).
+ *
+ * Slow clients: a client whose transport is still busy with its previous write is skipped and
+ * marked behind; when its transport becomes writable again it gets one message per station,
+ * computed against what it last got, so it receives the latest state, never a backlog. Nothing
+ * queues in this process for a client that stops reading; what the operating system's socket
+ * buffers already hold (a few MB at most on Linux) still arrives first when it reads again
  * (live-slow-client.test.ts).
+ *
+ * Connections: onConnection() is the one place a client is admitted; the caps per address and in
+ * total (and the Host/Origin check of the handshake) are connection-guard.ts, installed on the
+ * Server before any client reaches onConnection().
  */
 import { Server, type Socket } from 'socket.io';
-import type { AlarmInfo, StationFrame } from '../../protocol.js';
-import type { SessionRecord } from '../../store/types.js';
+import { changed, diffFrame, encodeFrame, type EncodedFrame } from '../../ipc/frame-diff.js';
+import { FRAME_RATE_HZ, KEEPALIVE_MS, OVERVIEW_RATE_HZ } from '../../ipc/rate.js';
+import { VIEW_HEADER_KEYS, viewOf, type ViewKind } from '../../ipc/views.js';
+import type { AlarmInfo, AlarmMessage, SessionMessage, StationFrame } from '../../protocol.js';
 import { ConnectionGuard } from './connection-guard.js';
 import type { SessionChange } from './controller-link.js';
 import { shared } from './shared.js';
 
-export const STATION_RATE_HZ = 20;
-export const OVERVIEW_RATE_HZ = 5;
-const TICK_MS = 1000 / STATION_RATE_HZ;
-const OVERVIEW_EVERY_TICKS = STATION_RATE_HZ / OVERVIEW_RATE_HZ;
+export { OVERVIEW_RATE_HZ };
+/** Socket.IO rooms: overview subscribers, and each station's followers. */
+const OVERVIEW_ROOM = 'overview';
+const ALARMS_ROOM = 'alarms';
+const stationRoom = (id: string) => `station:${id}`;
+export const STATION_RATE_HZ = FRAME_RATE_HZ;
+export type { SessionMessage };
+const OVERVIEW_EVERY_FRAMES = FRAME_RATE_HZ / OVERVIEW_RATE_HZ;
 /** A client may follow this many stations one by one; a board has a handful. */
 const MAX_STATION_SUBSCRIPTIONS = 32;
 
-export interface SubscribeMessage {
-  overview?: boolean;
-  stationId?: string;
-}
-
-/** What goes out on `session`: enough to refresh a view, without the client's name. */
-export interface SessionMessage {
-  kind: SessionChange['kind'];
-  id: string;
-  stationId: string;
-  programId: string;
-  programVersion: number;
-  status: SessionRecord['status'];
-  reason?: string;
-}
-
 interface Follower {
-  socket: Socket;
+  readonly socket: Socket;
   overview: boolean;
-  stations: Set<string>;
-  /** Per station, the JSON of each top-level field as last sent. */
-  sent: Map<string, Map<string, string>>;
+  readonly stations: Set<string>;
+  /** Per station, the view it last got (shared, immutable); diffs are taken against it. */
+  readonly sent: Map<string, EncodedFrame>;
+  /** Per station, which view that was. */
+  readonly sentKind: Map<string, ViewKind>;
+  /** Skipped while its transport was busy: owed the latest of every station it follows. */
+  behind: boolean;
 }
 
+/** The latest view of one kind of one station, and when it was last published. */
+interface Published {
+  encoded: EncodedFrame;
+  atMs: number;
+}
+
+interface StationState {
+  frames: number;
+  readonly views: Partial<Record<ViewKind, Published>>;
+}
+
+/** engine.io's transport is busy until its previous packet has been flushed to the network. */
 function isWritable(socket: Socket): boolean {
-  // engine.io's transport is busy until its previous packet has been flushed to the network.
   return socket.conn.transport.writable;
 }
 
 export class LiveHub {
   private readonly followers = new Map<string, Follower>();
-  /** Latest frame per station, with its fields' JSON computed once per frame for all clients. */
-  private readonly latest = new Map<string, { frame: StationFrame; fields?: Map<string, string> }>();
-  private tickCount = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly stations = new Map<string, StationState>();
+  private started = false;
 
-  constructor(readonly io: Server) {}
+  constructor(
+    readonly io: Server,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   start(): void {
+    if (this.started) return;
+    this.started = true;
     this.io.on('connection', (socket) => this.onConnection(socket));
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.started = false;
+    this.followers.clear();
+    this.stations.clear();
   }
 
+  /** A frame from the controller: pushed now to every client that can take it. */
   onFrame(frame: StationFrame): void {
-    this.latest.set(frame.id, { frame });
+    if (!this.started) return;
+    let st = this.stations.get(frame.id);
+    if (st === undefined) {
+      st = { frames: 0, views: {} };
+      this.stations.set(frame.id, st);
+    }
+    const first = st.frames === 0;
+    st.frames++;
+    this.publish(frame, st, 'station', true);
+    this.publish(frame, st, 'overview', first || st.frames % OVERVIEW_EVERY_FRAMES === 0);
   }
 
   onAlarm(change: 'raised' | 'cleared', alarm: AlarmInfo): void {
-    this.io.emit('alarm', { change, alarm });
+    const msg: AlarmMessage = { change, alarm };
+    this.io.to(ALARMS_ROOM).emit('alarm', msg);
   }
 
   onSession(change: SessionChange): void {
@@ -97,12 +129,83 @@ export class LiveHub {
       status: s.status,
       ...(s.reason !== undefined ? { reason: s.reason } : {}),
     };
-    this.io.emit('session', msg);
+    this.io.to([OVERVIEW_ROOM, stationRoom(s.stationId)]).emit('session', msg);
+  }
+
+  /** Which view of a station a client gets: the fine one if it follows it, else the overview. */
+  private kindFor(f: Follower, stationId: string): ViewKind | null {
+    if (f.stations.has(stationId)) return 'station';
+    return f.overview ? 'overview' : null;
+  }
+
+  private publish(frame: StationFrame, st: StationState, kind: ViewKind, due: boolean): void {
+    if (!due) return;
+    const now = this.now();
+    const last = st.views[kind];
+    const encoded = encodeFrame(viewOf(frame, kind), VIEW_HEADER_KEYS);
+    const news = changed(last?.encoded, encoded);
+    if (!news && last !== undefined && now - last.atMs < KEEPALIVE_MS) return;
+    st.views[kind] = { encoded, atMs: now };
+    // Clients that last got the same message get the same diff: group them, encode it once.
+    const groups = new Map<EncodedFrame | undefined, Follower[]>();
+    for (const f of this.followers.values()) {
+      if (this.kindFor(f, frame.id) !== kind) continue;
+      if (!isWritable(f.socket)) {
+        f.behind = true;
+        continue;
+      }
+      const prev = f.sent.get(frame.id);
+      const group = groups.get(prev);
+      if (group === undefined) groups.set(prev, [f]);
+      else group.push(f);
+    }
+    for (const [prev, group] of groups) {
+      const msg = diffFrame(prev, encoded, true);
+      for (const f of group) {
+        f.sent.set(frame.id, encoded);
+        f.sentKind.set(frame.id, kind);
+      }
+      if (msg === null) continue;
+      const [one] = group;
+      if (group.length === 1 && one !== undefined) one.socket.emit('station', msg);
+      else this.io.to(group.map((f) => f.socket.id)).emit('station', msg);
+    }
+  }
+
+  /** A client's transport took its last write: send what it missed, one message per station. */
+  private catchUp(f: Follower): void {
+    if (!f.behind || !isWritable(f.socket)) return;
+    f.behind = false;
+    for (const [id, st] of this.stations) {
+      const kind = this.kindFor(f, id);
+      const latest = kind === null ? undefined : st.views[kind]?.encoded;
+      if (latest === undefined || f.sent.get(id) === latest) continue;
+      const msg = diffFrame(f.sent.get(id), latest, true);
+      f.sent.set(id, latest);
+      if (kind !== null) f.sentKind.set(id, kind);
+      if (msg !== null) f.socket.emit('station', msg);
+      if (!isWritable(f.socket)) {
+        f.behind = true;
+        return;
+      }
+    }
   }
 
   private onConnection(socket: Socket): void {
-    const f: Follower = { socket, overview: false, stations: new Set(), sent: new Map() };
+    const f: Follower = {
+      socket,
+      overview: false,
+      stations: new Set(),
+      sent: new Map(),
+      sentKind: new Map(),
+      behind: false,
+    };
     this.followers.set(socket.id, f);
+    // 'ready' is the transport saying its previous write is done (websocket: the send callback;
+    // polling: a new GET); engine.io flushes its own buffer on it first.
+    const watch = (transport: Socket['conn']['transport']) => transport.on('ready', () => this.catchUp(f));
+    watch(socket.conn.transport);
+    socket.conn.on('upgrade', (transport: Socket['conn']['transport']) => watch(transport));
     socket.on('disconnect', () => this.followers.delete(socket.id));
     socket.on('subscribe', (msg: unknown, ack?: unknown) => this.subscribe(f, msg, true, ack));
     socket.on('unsubscribe', (msg: unknown, ack?: unknown) => this.subscribe(f, msg, false, ack));
@@ -114,12 +217,22 @@ export class LiveHub {
       else if (!r.ok) f.socket.emit('error-message', r.error);
     };
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-      return reply({ ok: false, error: 'subscribe needs {overview: true} or {stationId: "…"}' });
+      return reply({
+        ok: false,
+        error: 'subscribe needs {overview: true}, {stationId: "…"} or {alarms: true}',
+      });
     }
     const m = msg as Record<string, unknown>;
+    if (m.alarms === true) {
+      if (on) void f.socket.join(ALARMS_ROOM);
+      else void f.socket.leave(ALARMS_ROOM);
+      return reply({ ok: true });
+    }
     if (m.overview === true) {
       f.overview = on;
-      if (!on) this.forgetUnfollowed(f);
+      if (on) void f.socket.join(OVERVIEW_ROOM);
+      else void f.socket.leave(OVERVIEW_ROOM);
+      this.restartViews(f);
       return reply({ ok: true });
     }
     if (typeof m.stationId === 'string' && m.stationId.length > 0 && m.stationId.length <= 64) {
@@ -128,58 +241,33 @@ export class LiveHub {
           return reply({ ok: false, error: `at most ${MAX_STATION_SUBSCRIPTIONS} stations per client` });
         }
         f.stations.add(m.stationId);
+        void f.socket.join(stationRoom(m.stationId));
       } else {
         f.stations.delete(m.stationId);
-        this.forgetUnfollowed(f);
+        void f.socket.leave(stationRoom(m.stationId));
       }
+      this.restartViews(f);
       return reply({ ok: true });
     }
-    return reply({ ok: false, error: 'subscribe needs {overview: true} or {stationId: "…"}' });
+    return reply({
+      ok: false,
+      error: 'subscribe needs {overview: true}, {stationId: "…"} or {alarms: true}',
+    });
   }
 
-  /** A station no longer followed starts again from a complete message when followed again. */
-  private forgetUnfollowed(f: Follower): void {
-    if (f.overview) return;
-    for (const id of [...f.sent.keys()]) if (!f.stations.has(id)) f.sent.delete(id);
-  }
-
-  private fieldsOf(id: string): Map<string, string> | undefined {
-    const entry = this.latest.get(id);
-    if (entry === undefined) return undefined;
-    entry.fields ??= new Map(Object.entries(entry.frame).map(([k, v]) => [k, JSON.stringify(v)]));
-    return entry.fields;
-  }
-
-  private tick(): void {
-    this.tickCount++;
-    const overviewDue = this.tickCount % OVERVIEW_EVERY_TICKS === 0;
-    for (const f of this.followers.values()) {
-      if (f.stations.size === 0 && !f.overview) continue;
-      if (!isWritable(f.socket)) continue;
-      for (const id of this.latest.keys()) {
-        const followed = f.stations.has(id);
-        if (!followed && !(f.overview && overviewDue)) continue;
-        this.sendDiff(f, id);
-      }
+  /**
+   * After a (un)subscription: a station whose view changed kind, or that is no longer followed,
+   * starts again from a complete message; the client gets the current state at once rather than
+   * with the next frame.
+   */
+  private restartViews(f: Follower): void {
+    for (const id of [...f.sent.keys()]) {
+      if (this.kindFor(f, id) === f.sentKind.get(id)) continue;
+      f.sent.delete(id);
+      f.sentKind.delete(id);
     }
-  }
-
-  private sendDiff(f: Follower, id: string): void {
-    const fields = this.fieldsOf(id);
-    if (fields === undefined) return;
-    const sent = f.sent.get(id) ?? new Map<string, string>();
-    const diff: Record<string, unknown> = {};
-    let changed = false;
-    for (const [k, json] of fields) {
-      if (sent.get(k) === json) continue;
-      diff[k] = JSON.parse(json) as unknown;
-      sent.set(k, json);
-      changed = true;
-    }
-    if (!changed) return;
-    f.sent.set(id, sent);
-    diff.id = id;
-    f.socket.emit('station', diff);
+    f.behind = true;
+    this.catchUp(f);
   }
 }
 

@@ -108,7 +108,9 @@ declare module 'fastify' {
 }
 
 export const requestGuardPlugin = shared('presso-request-guard', async (app) => {
-  const allowed = new AllowedHosts(app.config.allowedHosts);
+  // The gateway's own name (PRESSO_HOSTNAME, set by the installer) is always answered to.
+  const { hostname: own, allowedHosts } = app.config;
+  const allowed = new AllowedHosts(own !== undefined ? [own, ...allowedHosts] : allowedHosts);
   app.decorate('allowedHosts', allowed);
   app.addHook('onRequest', async (request) => {
     if (!allowed.has(request.headers.host)) {

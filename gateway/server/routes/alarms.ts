@@ -7,6 +7,7 @@ import Type from 'typebox';
 import type { AlarmInfo } from '../../protocol.js';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
+import { AcknowledgedSchema, AlarmsResponseSchema } from '../responses.js';
 import { WEB_ALARM_PREFIX } from '../plugins/store.js';
 
 const QuerySchema = Type.Object(
@@ -44,7 +45,7 @@ export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/alarms',
     {
-      schema: { tags: ['alarms'], querystring: QuerySchema },
+      schema: { tags: ['alarms'], querystring: QuerySchema, response: { 200: AlarmsResponseSchema } },
       preHandler: requireRole('viewer', 'staff', 'support', 'admin'),
     },
     async (request) => {
@@ -57,7 +58,7 @@ export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
         fromController === null ? (web.length > 0 ? web : null) : [...web, ...fromController];
       return {
         active,
-        controller: app.link.connected ? 'connected' : 'disconnected',
+        controller: app.link.connected ? ('connected' as const) : ('disconnected' as const),
         history: app.store.alarms(request.query.limit ?? 200),
       };
     },
@@ -66,7 +67,12 @@ export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/alarms/:id/acknowledge',
     {
-      schema: { tags: ['alarms'], params: AlarmParamsSchema, body: NoBodySchema },
+      schema: {
+        tags: ['alarms'],
+        params: AlarmParamsSchema,
+        body: NoBodySchema,
+        response: { 200: AcknowledgedSchema },
+      },
       preHandler: requireRole(...ACKNOWLEDGERS),
     },
     async (request) => {

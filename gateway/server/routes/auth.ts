@@ -5,6 +5,7 @@ import type { UserRecord } from '../../store/types.js';
 import { HttpError } from '../errors.js';
 import { type Auth, LOGIN_COOKIE, LOCKOUT_AFTER_FAILURES, requireRole } from '../plugins/auth.js';
 import { hashSecret } from '../secrets.js';
+import { ActorSchema } from '../responses.js';
 
 const UserIdSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,39}$' });
 
@@ -121,6 +122,8 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         path: '/',
         httpOnly: true,
         sameSite: 'strict',
+        // Under HTTPS the login never travels over plain HTTP (the redirect port) again.
+        secure: request.protocol === 'https',
         expires: new Date(result.login.expiresAtEpochMs),
       });
       return {
@@ -178,11 +181,15 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/auth/logout', { schema: { tags: ['auth'] } }, async (request, reply) => {
     auth.logout(request.cookies[LOGIN_COOKIE]);
-    void reply.clearCookie(LOGIN_COOKIE, { path: '/' });
+    void reply.clearCookie(LOGIN_COOKIE, { path: '/', secure: request.protocol === 'https' });
     return { ok: true };
   });
 
-  app.get('/api/auth/me', { schema: { tags: ['auth'] } }, async (request) => request.actor);
+  app.get(
+    '/api/auth/me',
+    { schema: { tags: ['auth'], response: { 200: ActorSchema } } },
+    async (request) => request.actor,
+  );
 
   app.get('/api/users', { schema: { tags: ['auth'] }, preHandler: requireRole('admin') }, async () => ({
     users: store.users().map((u) => publicUser(u, auth)),

@@ -27,6 +27,19 @@ const HealthSchema = Type.Object({
     description:
       "codes of the web process's own alarms waiting for acknowledgement (e.g. database-recovered)",
   }),
+  clock: Type.Object(
+    {
+      synchronized: Type.Union([Type.Boolean(), Type.Null()], {
+        description: 'NTP-synchronised; null when this machine cannot tell',
+      }),
+      source: Type.String(),
+      lastJump: Type.Union([Type.Object({ atEpochMs: Type.Number(), byMs: Type.Number() }), Type.Null()]),
+    },
+    {
+      description:
+        'the wall clock (gateway/server/clock-state.ts): records made while unsynchronised are marked',
+    },
+  ),
 });
 
 export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -44,6 +57,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       uptimeS: Math.round((performance.now() - startedAt) / 1000),
       loop: info ? { periodMs: info.loop.periodMs, latenessP99Ms: info.loop.latenessP99Ms } : null,
       unacknowledged,
+      clock: (({ synchronized, source, lastJump }) => ({ synchronized, source, lastJump }))(
+        app.clockWatch.state(),
+      ),
     };
   });
 };

@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { requireRole } from '../plugins/auth.js';
 import { StationParamsSchema } from '../schemas.js';
+import { MaintenanceResponseSchema } from '../responses.js';
+import { SelfTestResultSchema } from '../../ipc/schemas.js';
 
 const SelfTestBodySchema = Type.Object(
   {
@@ -19,7 +21,10 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/maintenance',
-    { schema: { tags: ['maintenance'] }, preHandler: requireRole('viewer', 'staff', 'support', 'admin') },
+    {
+      schema: { tags: ['maintenance'], response: { 200: MaintenanceResponseSchema } },
+      preHandler: requireRole('viewer', 'staff', 'support', 'admin'),
+    },
     async () => {
       let counters = store.counters();
       if (link.connected) {
@@ -33,7 +38,12 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/stations/:id/self-test',
     {
-      schema: { tags: ['maintenance'], params: StationParamsSchema, body: SelfTestBodySchema },
+      schema: {
+        tags: ['maintenance'],
+        params: StationParamsSchema,
+        body: SelfTestBodySchema,
+        response: { 200: SelfTestResultSchema },
+      },
       preHandler: requireRole('support', 'admin'),
     },
     async (request) => {

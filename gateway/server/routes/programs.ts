@@ -10,6 +10,7 @@ import { LIMITS } from '../../limits.js';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
 import { PressureSchema, ProgramIdSchema, StationIdSchema } from '../schemas.js';
+import { ProgramListSchema } from '../responses.js';
 
 /** What a client sends: a program without its version, which the store assigns. */
 const ProgramBodySchema = Type.Omit(ProgramSchema, ['version']);
@@ -43,7 +44,13 @@ function checkProgram(body: Omit<Program, 'version'>): Program {
 export const programRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app;
 
-  app.get('/api/programs', { schema: { tags: ['programs'] } }, async () => ({ programs: store.programs() }));
+  app.get(
+    '/api/programs',
+    { schema: { tags: ['programs'], response: { 200: ProgramListSchema } } },
+    async () => ({
+      programs: store.programs(),
+    }),
+  );
 
   app.get(
     '/api/programs/:id',

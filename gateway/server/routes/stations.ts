@@ -36,6 +36,13 @@ import {
   StationParamsSchema,
   ZoneListSchema,
 } from '../schemas.js';
+import {
+  AcknowledgedSchema,
+  StartResponseSchema,
+  StationListSchema,
+  StationViewSchema,
+  type StationView,
+} from '../responses.js';
 import { evaluateScreening, SCREENING_QUESTIONS } from '../screening.js';
 
 const StartBodySchema = Type.Object(
@@ -137,7 +144,7 @@ const SOURCE_WORDS: Record<CeilingSource, string> = {
 };
 
 /** What a dashboard shows of a station: the controller's frame, trimmed to what people read. */
-export function stationView(frame: StationFrame, settings: StationSettings | undefined) {
+export function stationView(frame: StationFrame, settings: StationSettings | undefined): StationView {
   return {
     id: frame.id,
     name: frame.name,
@@ -231,14 +238,18 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     questions: SCREENING_QUESTIONS,
   }));
 
-  app.get('/api/stations', { schema: { tags: ['stations'] } }, async () => {
-    const frames = await link.client.request('state', {});
-    return { stations: frames.map((f) => stationView(f, store.stationSettings(f.id))) };
-  });
+  app.get(
+    '/api/stations',
+    { schema: { tags: ['stations'], response: { 200: StationListSchema } } },
+    async () => {
+      const frames = await link.client.request('state', {});
+      return { stations: frames.map((f) => stationView(f, store.stationSettings(f.id))) };
+    },
+  );
 
   app.get(
     '/api/stations/:id',
-    { schema: { tags: ['stations'], params: StationParamsSchema } },
+    { schema: { tags: ['stations'], params: StationParamsSchema, response: { 200: StationViewSchema } } },
     async (request) => {
       const frame = await frameOf(request.params.id);
       return stationView(frame, store.stationSettings(frame.id));
@@ -247,7 +258,14 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/stations/:id/start',
-    { schema: { tags: ['stations'], params: StationParamsSchema, body: StartBodySchema } },
+    {
+      schema: {
+        tags: ['stations'],
+        params: StationParamsSchema,
+        body: StartBodySchema,
+        response: { 201: StartResponseSchema },
+      },
+    },
     async (request, reply) => {
       const { actor } = request;
       const body = request.body;
@@ -397,7 +415,14 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/stations/:id/pause',
-    { schema: { tags: ['stations'], params: StationParamsSchema, body: NoBodySchema } },
+    {
+      schema: {
+        tags: ['stations'],
+        params: StationParamsSchema,
+        body: NoBodySchema,
+        response: { 200: StationViewSchema },
+      },
+    },
     async (request) => {
       const { actor } = request;
       if (actor.role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
@@ -411,7 +436,14 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/stations/:id/resume',
-    { schema: { tags: ['stations'], params: StationParamsSchema, body: NoBodySchema } },
+    {
+      schema: {
+        tags: ['stations'],
+        params: StationParamsSchema,
+        body: NoBodySchema,
+        response: { 200: StationViewSchema },
+      },
+    },
     async (request) => {
       const { role } = request.actor;
       if (role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
@@ -509,7 +541,14 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/stations/:id/stop',
-    { schema: { tags: ['stations'], params: StationParamsSchema, body: StopBodySchema } },
+    {
+      schema: {
+        tags: ['stations'],
+        params: StationParamsSchema,
+        body: StopBodySchema,
+        response: { 200: StationViewSchema },
+      },
+    },
     async (request) => {
       const [frame] = await link.client.request('stop', {
         stationId: request.params.id,
@@ -521,7 +560,8 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post('/api/stop', { schema: { tags: ['stations'], body: StopBodySchema } }, async (request) => {
+  const stopAll = { tags: ['stations'], body: StopBodySchema, response: { 200: StationListSchema } };
+  app.post('/api/stop', { schema: stopAll }, async (request) => {
     const frames = await link.client.request('stop', {
       reason: `all stations stopped by ${request.actor.who}`,
     });
@@ -531,7 +571,12 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/stations/:id/acknowledge',
     {
-      schema: { tags: ['stations'], params: StationParamsSchema, body: AckBodySchema },
+      schema: {
+        tags: ['stations'],
+        params: StationParamsSchema,
+        body: AckBodySchema,
+        response: { 200: AcknowledgedSchema },
+      },
       preHandler: requireRole(...STAFF_ROLES),
     },
     async (request) => {

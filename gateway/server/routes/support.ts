@@ -12,6 +12,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
+import { ControllerStatusSchema } from '../responses.js';
 
 const SUPPORT_ROLES = ['support', 'admin'] as const;
 /**
@@ -48,7 +49,10 @@ export const supportRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/support/controller',
-    { schema: { tags: ['support'] }, preHandler: requireRole(...SUPPORT_ROLES) },
+    {
+      schema: { tags: ['support'], response: { 200: ControllerStatusSchema } },
+      preHandler: requireRole(...SUPPORT_ROLES),
+    },
     async () => ({ connected: link.connected, info: await link.controllerInfo() }),
   );
 

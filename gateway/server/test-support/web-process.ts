@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../../paths.js';
 
 export interface WebProcess {
   child: ChildProcess;
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port> (https:// when the test set PRESSO_TLS_CERT) */
   base: string;
   /** Everything it wrote to stdout and stderr so far (for assertion messages). */
   output(): string;
@@ -17,7 +17,7 @@ export interface WebProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/;
+const LISTENING = /Server listening at (https?:\/\/127\.0\.0\.1:\d+)/;
 
 export async function spawnWeb(
   dataDir: string,

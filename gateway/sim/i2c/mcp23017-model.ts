@@ -1,7 +1,10 @@
 /**
- * Register-level model of a Microchip MCP23017 16-bit I/O expander in its power-on IOCON.BANK=0
- * map: A/B register pairs at even/odd addresses 0x00..0x15, with the address pointer advancing
- * after every byte (sequential mode, rolling over after 0x15) unless IOCON.SEQOP is set.
+ * Register-level model of a Microchip MCP23017 16-bit I/O expander (DS20001952). In the power-on
+ * IOCON.BANK=0 map the A/B register pairs sit at even/odd addresses 0x00..0x15 and the address
+ * pointer advances after every byte (rolling over after 0x15), or toggles within the A/B pair when
+ * IOCON.SEQOP is set. IOCON.BANK=1 (something else wrote IOCON, or a glitch did) moves port A to
+ * 0x00..0x0A and port B to 0x10..0x1A, IOCON to 0x05 and 0x15: a driver that keeps writing the
+ * BANK=0 addresses then writes the wrong registers, which the driver's IOCON check repairs.
  */
 import type { I2cDeviceModel } from './fake-bus.js';
 
@@ -17,13 +20,17 @@ const GPIOB = 0x13;
 const OLATA = 0x14;
 const REGISTER_COUNT = 0x16;
 const IOCON_BANK = 0x80;
+/** BANK=1 addresses run 0x00..0x1A (port B from 0x10). */
+const BANK1_ADDRESS_COUNT = 0x1b;
 const IOCON_SEQOP = 0x20;
 
 /** A pin is driven high, driven low, or an input (high impedance). */
 export type PinState = 'high' | 'low' | 'hi-z';
 
 export class Mcp23017Model implements I2cDeviceModel {
+  /** The registers, indexed by their BANK=0 address whatever the current bank. */
   private regs = new Uint8Array(REGISTER_COUNT);
+  /** The address the master last set, in the current bank's map. */
   private pointer = 0;
   /** What is connected to each pin from outside; undefined = nothing (floating). */
   private readonly external: (boolean | undefined)[] = new Array<boolean | undefined>(16).fill(undefined);
@@ -73,10 +80,33 @@ export class Mcp23017Model implements I2cDeviceModel {
     if (after.some((p, i) => p !== before[i])) for (const l of this.listeners) l(after);
   }
 
+  private bank1(): boolean {
+    return ((this.regs[IOCON] ?? 0) & IOCON_BANK) !== 0;
+  }
+
+  /** The BANK=0 index of the register at `address` in the current map; undefined = unimplemented. */
+  private index(address: number): number | undefined {
+    if (!this.bank1()) return address < REGISTER_COUNT ? address : undefined;
+    // BANK=1: port A at 0x00..0x0A, port B at 0x10..0x1A, each in BANK=0's pair order.
+    if (address <= 0x0a) return address * 2;
+    if (address >= 0x10 && address <= 0x1a) return (address - 0x10) * 2 + 1;
+    return undefined;
+  }
+
   private advance(): void {
-    const iocon = this.regs[IOCON] ?? 0;
-    // Byte mode (SEQOP=1) with BANK=0 toggles within the A/B pair instead of advancing.
-    this.pointer = iocon & IOCON_SEQOP ? this.pointer ^ 1 : (this.pointer + 1) % REGISTER_COUNT;
+    const seqop = ((this.regs[IOCON] ?? 0) & IOCON_SEQOP) !== 0;
+    if (this.bank1()) {
+      // Byte mode with BANK=1 keeps the pointer where it is.
+      if (!seqop) this.pointer = (this.pointer + 1) % BANK1_ADDRESS_COUNT;
+    } else {
+      // Byte mode (SEQOP=1) with BANK=0 toggles within the A/B pair instead of advancing.
+      this.pointer = seqop ? this.pointer ^ 1 : (this.pointer + 1) % REGISTER_COUNT;
+    }
+  }
+
+  /** IOCON as the chip holds it (for tests: which bank and mode the driver left it in). */
+  iocon(): number {
+    return this.regs[IOCON] ?? 0;
   }
 
   /** Level seen on each pin: an output reads back its latch, an input what drives it (or its pull-up). */
@@ -94,11 +124,12 @@ export class Mcp23017Model implements I2cDeviceModel {
   write(bytes: Buffer): void {
     if (bytes.length === 0) return;
     const before = this.outputs();
-    this.pointer = (bytes[0] ?? 0) % REGISTER_COUNT;
+    this.pointer = bytes[0] ?? 0;
     for (const b of bytes.subarray(1)) {
-      let reg = this.pointer;
-      if (reg === IOCON || reg === IOCON_ALIAS) {
-        if (b & IOCON_BANK) throw new Error('MCP23017 model: IOCON.BANK=1 is not modelled');
+      let reg = this.index(this.pointer);
+      if (reg === undefined) {
+        // Unimplemented address: the byte is acknowledged and dropped.
+      } else if (reg === IOCON || reg === IOCON_ALIAS) {
         this.regs[IOCON] = b;
         this.regs[IOCON_ALIAS] = b;
       } else if (reg >= INTFA && reg <= INTCAPB) {
@@ -116,8 +147,8 @@ export class Mcp23017Model implements I2cDeviceModel {
   read(length: number): Buffer {
     const out = Buffer.alloc(length);
     for (let i = 0; i < length; i++) {
-      const reg = this.pointer;
-      let value = this.regs[reg] ?? 0;
+      const reg = this.index(this.pointer);
+      let value = reg === undefined ? 0 : (this.regs[reg] ?? 0);
       if (reg === GPIOA || reg === GPIOB) {
         const port = reg - GPIOA;
         const dir = this.regs[IODIRA + port] ?? 0;
