@@ -113,14 +113,14 @@ test(
       method: 'POST',
       ca,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'sam', name: 'Sam', role: 'staff', secret: '2468' }),
+      body: JSON.stringify({ id: 'sam', name: 'Sam', role: 'staff', secret: '246813' }),
     });
     assert.equal(user.status, 201, user.body.toString());
     const login = await call(`${web.base}/api/auth/login`, {
       method: 'POST',
       ca,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user: 'sam', secret: '2468' }),
+      body: JSON.stringify({ user: 'sam', secret: '246813' }),
     });
     assert.equal(login.status, 200, login.body.toString());
     const cookie = String(login.headers['set-cookie']);
