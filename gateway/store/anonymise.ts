@@ -51,8 +51,8 @@ export function scrubReason(s: SessionRecord, scrub: Scrub): 'erasure' | 'retent
  * A stop's reason may hold words a person typed ("Ann felt dizzy (sam)"). Every other end's reason
  * is the controller's or the gateway's own text.
  */
-function neutralReason<T extends { reason?: string }>(status: string, x: T): T {
-  return status === 'stopped' && x.reason !== undefined ? { ...x, reason: REASON_REMOVED } : x;
+export function neutralReason<T extends { reason?: string }>(status: string, x: T, text = REASON_REMOVED): T {
+  return status === 'stopped' && x.reason !== undefined ? { ...x, reason: text } : x;
 }
 
 export function anonymiseSession(

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ANONYMISED_CLIENT } from './anonymise.js';
 import { JsonStore } from './store.js';
-import { DAY_MS, ManualClock, MemoryLog, closeBeforeRemoving, scratchDir } from './test-support/fixtures.js';
+import type { ManualClock } from './test-support/fixtures.js';
+import { DAY_MS, MemoryLog, closeBeforeRemoving, scratchDir } from './test-support/fixtures.js';
 import {
   ANN,
   ANN_NOTE,

@@ -282,6 +282,8 @@ export interface Store {
   eraseClient(id: string): Promise<ErasureResult | undefined>;
   /** Anonymises what is older than the retention period, everywhere the store keeps it. */
   applyRetention(): Promise<RetentionResult>;
+  /** Local day ("YYYY-MM-DD") of the last finished retention run, if any. */
+  retentionDay(): string | undefined;
   /** Every audit entry (live and archived) for which `match` holds, oldest first. */
   auditMatching(match: (a: AuditEntry) => boolean): Promise<AuditEntry[]>;
 

@@ -9,7 +9,9 @@
  *   within its limits, and stop anything (DESIGN.md: stop needs no login).
  *
  * Every request that changes something (any method but GET/HEAD/OPTIONS) is audited once it has
- * been answered, accepted or not: who, what, when, from which address.
+ * been answered, accepted or not: who, what, when, from which address. A read is audited when its
+ * handler says so (`request.auditRead`): reads of health answers and client exports
+ * (docs/privacy.md).
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
@@ -107,6 +109,8 @@ declare module 'fastify' {
     actor: Actor;
     /** What the audit entry says beyond the route (an error's message, a session id). */
     auditDetail?: string;
+    /** Set by a GET handler whose answer must be audited (screening answers, an export): what was read. */
+    auditRead?: string;
   }
 }
 
@@ -130,6 +134,7 @@ export const authPlugin = shared<{ now: () => number }>('presso-auth', async (ap
   app.decorate('auth', auth);
   app.decorateRequest('actor', null as unknown as Actor);
   app.decorateRequest('auditDetail', undefined);
+  app.decorateRequest('auditRead', undefined);
   app.addHook('onRequest', async (request) => {
     request.actor = auth.actorOf(request);
   });
@@ -137,7 +142,8 @@ export const authPlugin = shared<{ now: () => number }>('presso-auth', async (ap
     request.auditDetail ??= error.message.slice(0, 300);
   });
   app.addHook('onResponse', async (request, reply) => {
-    if (READ_METHODS.has(request.method) || !request.url.startsWith('/api/')) return;
+    const read = READ_METHODS.has(request.method);
+    if ((read && request.auditRead === undefined) || !request.url.startsWith('/api/')) return;
     try {
       app.store.recordAudit({
         atEpochMs: opts.now(),
@@ -146,7 +152,8 @@ export const authPlugin = shared<{ now: () => number }>('presso-auth', async (ap
         what: `${request.method} ${request.url.split('?')[0] ?? request.url}`,
         from: request.ip,
         ok: reply.statusCode < 400,
-        ...(request.auditDetail !== undefined ? { detail: request.auditDetail } : {}),
+        ...(read ? { detail: `read: ${request.auditRead}` } : {}),
+        ...(!read && request.auditDetail !== undefined ? { detail: request.auditDetail } : {}),
       });
     } catch (e) {
       request.log.error(`audit entry lost: ${String(e)}`);
