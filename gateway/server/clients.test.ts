@@ -206,7 +206,7 @@ test('a screening older than the setting is asked again; a contraindication is k
     payload: { screeningMaxAgeDays: 1 },
   });
   assert.equal(privacy.statusCode, 200, privacy.body);
-  assert.deepEqual(privacy.json(), { retentionDays: 365, screeningMaxAgeDays: 1 });
+  assert.deepEqual(privacy.json(), { retentionDays: 365, screeningMaxAgeDays: 1, consentTextVersion: '1' });
   for (const [payload, field] of [
     [{ retentionDays: 0 }, 'body.retentionDays'],
     [{ retentionDays: 30, typo: 1 }, 'body.typo'],

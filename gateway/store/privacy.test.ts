@@ -100,7 +100,7 @@ describe('privacy: retention', () => {
     const dir = await scratchDir(t);
     const clock = await buildHistory(dir);
     const store = await opened(dir, clock);
-    store.putPrivacySettings({ retentionDays: 30, screeningMaxAgeDays: 180 });
+    store.putPrivacySettings({ retentionDays: 30, screeningMaxAgeDays: 180, consentTextVersion: '1' });
     store.putClient(
       client('c-new', 'Cleo Recent', FEB_2 + 20 * DAY_MS, {
         screening: { atEpochMs: FEB_2 + 20 * DAY_MS, answers: { 'recent-surgery': false }, blocked: false },

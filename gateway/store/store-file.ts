@@ -26,7 +26,11 @@ export const STORE_FORMAT = 'presso-store';
  */
 export const STORE_SCHEMA_VERSION = 2;
 
-export const DEFAULT_PRIVACY: PrivacySettings = { retentionDays: 365, screeningMaxAgeDays: 180 };
+export const DEFAULT_PRIVACY: PrivacySettings = {
+  retentionDays: 365,
+  screeningMaxAgeDays: 180,
+  consentTextVersion: '1',
+};
 
 /** An erasure in progress: written before any file is touched, removed once all are done. */
 export interface PendingErasure {

@@ -44,6 +44,7 @@ import {
   type AlarmChange,
   type AlarmHistoryRecord,
   dayKey,
+  DEFAULT_PRIVACY,
   emptyStoreFile,
   monthKey,
   monthRange,
@@ -623,7 +624,8 @@ export class JsonStore implements Store {
   }
 
   privacySettings(): PrivacySettings {
-    return clone(this.data.privacy.settings);
+    // Settings saved before a newer key existed take its default.
+    return { ...DEFAULT_PRIVACY, ...clone(this.data.privacy.settings) };
   }
 
   putPrivacySettings(settings: PrivacySettings): void {

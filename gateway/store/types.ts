@@ -128,6 +128,8 @@ export interface PrivacySettings {
   retentionDays: number;
   /** A client's screening older than this is asked again before their next start. */
   screeningMaxAgeDays: number;
+  /** Version of the consent text the centre shows clients; recorded with each consent. */
+  consentTextVersion: string;
 }
 
 export const NOTIFY_EVENTS = [

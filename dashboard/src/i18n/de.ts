@@ -77,6 +77,18 @@ export const de: Record<MessageKey, string> = {
   'start.back': 'Zurück',
   'start.cancel': 'Abbrechen',
   'start.failed': 'Nicht gestartet: {message}',
+  'start.clientHint': 'Tippen, um Kundenkarteien zu suchen, oder einen Namen nur für diese Sitzung',
+  'start.newClient': 'Neuer Kunde „{name}“',
+  'start.consent': 'Der Kunde hat einer Kundenkartei zugestimmt (Einwilligungstext Version {version})',
+  'start.createClient': 'Kundenkartei anlegen',
+  'start.clientRecord': 'Kundenkartei: {name}',
+  'start.clientCeiling': 'Persönliche Grenze {ceiling} mmHg',
+  'start.unpick': 'Anderer Kunde',
+  'start.screeningDue': 'Gesundheitsfragen fällig ({reason}): vor diesem Start bitte stellen.',
+  'start.askScreening': 'Gesundheitsfragen stellen…',
+  'start.screeningDone': 'Gesundheitsfragen beantwortet.',
+  'start.screeningBlocked':
+    'Eine Antwort schließt die Anwendung heute aus: nicht starten; der Kunde sollte zum Arzt.',
 
   'alarm.over-pressure': 'Überdruck',
   'alarm.sensor-implausible': 'Drucksensor gestört',

@@ -59,6 +59,7 @@ const PrivacyBodySchema = Type.Object(
   {
     retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
     screeningMaxAgeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    consentTextVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -119,7 +120,8 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const q = request.query.q?.trim().toLocaleLowerCase();
       const list = store.clients().filter((c) => !q || c.name.toLocaleLowerCase().includes(q));
-      return { clients: list.map(summary) };
+      // The consent version goes with the list: the start dialog's "new client" records it.
+      return { clients: list.map(summary), consentTextVersion: store.privacySettings().consentTextVersion };
     },
   );
 
