@@ -37,14 +37,14 @@ before(async () => {
  * (this 2-core machine under load) can vent the board between the wait and the tap: the dialog then
  * says why and the start is tried again, at most three times.
  */
-async function startOnBay1(fill: (dialog: Locator) => Promise<void>): Promise<string> {
+async function startOnBay1(fill: (dialog: Locator, attempt: number) => Promise<void>): Promise<string> {
   const tile = board.locator('.tile[data-station="bay-1"]');
   for (let attempt = 1; ; attempt++) {
     await readyBoard(gw);
     await waitShown(gw, tile.getByRole('button', { name: 'Start…' }));
     await tile.getByRole('button', { name: 'Start…' }).click();
     const dialog = board.getByRole('dialog');
-    await fill(dialog);
+    await fill(dialog, attempt);
     await dialog.getByRole('button', { name: 'Review…' }).click();
     const confirmText = await dialog.getByTestId('start-confirm-text').innerText();
     await dialog.getByRole('button', { name: 'Yes, start' }).click();
