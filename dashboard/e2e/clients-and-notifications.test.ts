@@ -2,8 +2,11 @@
  * The start dialog's client search in real Chromium against the real gateway: a staff member finds
  * a client record by part of the name (the record's own limit lowers the pressure range and goes
  * with the start), and creates a new client with consent, whose screening the dialog then asks.
+ * And the support page names a notification channel that cannot deliver.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
@@ -14,6 +17,7 @@ import {
   SCREENSHOTS,
   staffUnlock,
   startGateway,
+  supportLogin,
   waitShown,
   type Gateway,
 } from './gateway.js';
@@ -144,5 +148,42 @@ test(
     assert.equal(clients[0]?.id, session.clientId);
     assert.equal(clients[0]?.screeningDue, false, 'the answers were kept on her record');
     await stopBay1();
+  },
+);
+
+test(
+  'the support page names a notification channel that cannot deliver',
+  { skip: skip ?? false },
+  async () => {
+    // A port nothing listens on: the receiver refuses.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    await gw.admin('PUT', '/api/settings/notifications', {
+      language: 'en',
+      channels: [
+        {
+          id: 'desk-hook',
+          kind: 'webhook',
+          enabled: true,
+          internal: false,
+          events: ['alarm-high'],
+          url: `http://127.0.0.1:${port}/hook`,
+        },
+      ],
+    });
+    await assert.rejects(
+      gw.admin('POST', '/api/settings/notifications/test', { channelId: 'desk-hook' }),
+      /502/,
+    );
+    const support = await gw.page('/support');
+    await supportLogin(support);
+    const channel = support.locator(
+      '[data-testid=notify-channels] [data-channel="desk-hook"][data-state="failing"]',
+    );
+    await channel.waitFor({ timeout: 30_000 });
+    assert.match(await channel.innerText(), /ECONNREFUSED/);
+    await support.context().close();
   },
 );
