@@ -270,6 +270,24 @@ test('a walk-up STOP and a high alarm reach a webhook, ntfy and an e-mail inbox 
     { topic: ntfyStop.body.topic, priority: ntfyStop.body.priority },
     { topic: 'presso-lounge', priority: 5 },
   );
+  // STOP ALL pressed by a walk-up user is a walk-up STOP too.
+  const secondWalkUp = await startOnReadyBoard(h.client, () =>
+    h.app.inject({
+      method: 'POST',
+      url: '/api/stations/lounge-1/start',
+      payload: { programId: 'leg-relaxation', screening: noAnswers },
+    }),
+  );
+  assert.equal(secondWalkUp.statusCode, 201, secondWalkUp.body);
+  await waitFor(() => (h.app.link.runningSession('lounge-1') !== undefined ? true : undefined));
+  assert.equal((await h.app.inject({ method: 'POST', url: '/api/stop' })).statusCode, 200);
+  await waitFor(
+    () =>
+      http.got.filter((r) => r.path === '/hook' && r.body.event === 'walk-up-stop').length === 2
+        ? true
+        : undefined,
+    10_000,
+  );
 
   // A high alarm on a staff session for a named client.
   const start = await startOnReadyBoard(h.client, () =>

@@ -101,7 +101,7 @@ export class Notifier {
     });
   }
 
-  /** Drops queues of channels that were removed or changed, so a new URL starts afresh. */
+  /** Drops the queues of channels that were removed; a changed channel sends what waits to its new address. */
   settingsChanged(): void {
     const ids = new Set(this.opts.settings().channels.map((c) => c.id));
     for (const [id, q] of this.queues) {

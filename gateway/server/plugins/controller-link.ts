@@ -159,6 +159,13 @@ export class ControllerLink {
     return this.running.get(stationId);
   }
 
+  /** [stationId, sessionId] of every station whose latest frame showed a session. */
+  runningSessions(): [string, string][] {
+    return [...this.running].flatMap(([station, session]) =>
+      session === undefined ? [] : [[station, session]],
+    );
+  }
+
   private async onSessionEnded(r: SessionReport): Promise<void> {
     try {
       const existing = await this.store.session(r.sessionId);

@@ -215,6 +215,13 @@ export function settingRanges(
 export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, link } = app;
 
+  /** Staff hear at once when a walk-up user stopped their session (the lounge may be unwatched). */
+  async function notifyWalkUpStops(stopped: [string, string][]): Promise<void> {
+    for (const [stationId, sessionId] of stopped) {
+      if ((await store.session(sessionId))?.client === 'walk-up') app.notifications.walkUpStop(stationId);
+    }
+  }
+
   async function frameOf(id: string): Promise<StationFrame> {
     const [frame] = await link.client.request('state', { stationId: id });
     if (frame === undefined) throw new HttpError(404, 'not-found', `no station "${id}"`, 'params.id');
@@ -583,17 +590,18 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       });
       if (frame === undefined)
         throw new HttpError(404, 'not-found', `no station "${request.params.id}"`, 'params.id');
-      if (sessionId !== undefined && (await store.session(sessionId))?.client === 'walk-up')
-        app.notifications.walkUpStop(frame.id);
+      if (sessionId !== undefined) await notifyWalkUpStops([[frame.id, sessionId]]);
       return stationView(frame, store.stationSettings(frame.id));
     },
   );
 
   const stopAll = { tags: ['stations'], body: StopBodySchema, response: { 200: StationListSchema } };
   app.post('/api/stop', { schema: stopAll }, async (request) => {
+    const running = request.actor.role === 'anonymous' ? link.runningSessions() : [];
     const frames = await link.client.request('stop', {
       reason: `all stations stopped by ${request.actor.who}`,
     });
+    await notifyWalkUpStops(running);
     return { stations: frames.map((f) => stationView(f, store.stationSettings(f.id))) };
   });
 
