@@ -12,6 +12,7 @@ import {
   type ScreeningQuestion,
   type StationView,
 } from '../api.js';
+import { ConsentBox } from '../components/ConsentBox.js';
 import { usePoll } from '../components/hooks.js';
 import { Modal } from '../components/Modal.js';
 import { t } from '../i18n/index.js';
@@ -272,15 +273,7 @@ export function StartDialog({
             ))}
             {!matches.some((c) => c.name.toLocaleLowerCase() === client.trim().toLocaleLowerCase()) && (
               <span class="client-new">
-                <label>
-                  <input
-                    type="checkbox"
-                    name="consent"
-                    checked={consent}
-                    onChange={(e) => setConsent((e.currentTarget as HTMLInputElement).checked)}
-                  />{' '}
-                  {t('start.consent', { version: consentVersion })}
-                </label>
+                <ConsentBox checked={consent} version={consentVersion} onChange={setConsent} />
                 <button
                   type="button"
                   class="btn btn-secondary"
