@@ -106,6 +106,17 @@ export interface ProgramRecordView {
   builtIn: boolean;
 }
 
+/** GET /api/clients: one row (gateway/server/routes/clients.ts), never the screening answers. */
+export interface ClientSummary {
+  id: string;
+  name: string;
+  ceilingMmHg?: number;
+  preferredProgramId?: string;
+  screeningAtEpochMs?: number;
+  screeningDue: boolean;
+  screeningDueReason?: string;
+}
+
 export interface ScreeningQuestion {
   id: string;
   text: string;

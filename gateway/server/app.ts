@@ -23,14 +23,18 @@ import { authPlugin } from './plugins/auth.js';
 import { configPlugin } from './plugins/config.js';
 import { controllerLinkPlugin } from './plugins/controller-link.js';
 import { livePlugin } from './plugins/live.js';
+import { type NotificationOptions, notificationsPlugin } from './plugins/notifications.js';
+import { privacyJobPlugin } from './plugins/privacy-job.js';
 import { recentLogPlugin } from './plugins/recent-log.js';
 import { requestGuardPlugin } from './plugins/request-guard.js';
 import { storePlugin } from './plugins/store.js';
 import { alarmRoutes } from './routes/alarms.js';
 import { authRoutes } from './routes/auth.js';
+import { clientRoutes } from './routes/clients.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { maintenanceRoutes } from './routes/maintenance.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { programRoutes } from './routes/programs.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { simRoutes } from './routes/sim.js';
@@ -49,6 +53,8 @@ export interface BuildServerOptions {
   https?: TlsFiles;
   /** Whether the wall clock is synchronised (started by the caller); absent = unknown. */
   clockWatch?: ClockWatch;
+  /** Send timeout, retry back-off and controller-lost delay of staff notifications (tests shorten them). */
+  notifications?: NotificationOptions;
 }
 
 /** Bodies are small JSON (a program is < 2 KB); anything larger is a mistake or an attack. */
@@ -120,6 +126,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(authPlugin, { now });
   await app.register(livePlugin);
   await app.register(recentLogPlugin, { now });
+  await app.register(privacyJobPlugin, { now });
+  await app.register(notificationsPlugin, { now, options: opts.notifications ?? {} });
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
@@ -130,6 +138,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(maintenanceRoutes);
   await app.register(simRoutes);
   await app.register(supportRoutes);
+  await app.register(clientRoutes);
+  await app.register(notificationRoutes);
   await app.register(dashboardRoutes);
   return app;
 }

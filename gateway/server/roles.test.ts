@@ -19,6 +19,7 @@ const EVERYONE: Who[] = ['anonymous', 'viewer', 'staff', 'support', 'admin', 'to
 const LOGGED_IN: Who[] = ['viewer', 'staff', 'support', 'admin', 'token'];
 const STAFFISH: Who[] = ['staff', 'support', 'admin', 'token'];
 const SUPPORT: Who[] = ['support', 'admin', 'token'];
+const CLIENT_READERS: Who[] = ['staff', 'admin', 'token'];
 
 function headers(h: Harness, who: Who): Record<string, string> {
   if (who === 'anonymous') return {};
@@ -138,6 +139,44 @@ const CASES: Case[] = [
     body: (who) => ({ id: `new-${who}`, name: 'New', role: 'staff', secret: '135791' }),
     allowed: ['admin', 'token'],
   },
+  // Client records: staff and admin only (privacy.ts: remote support sees no names).
+  { method: 'GET', url: '/api/clients', allowed: CLIENT_READERS },
+  {
+    method: 'POST',
+    url: '/api/clients',
+    body: (who) => ({ name: `Client of ${who}`, consentTextVersion: 'v1' }),
+    allowed: CLIENT_READERS,
+  },
+  { method: 'GET', url: '/api/clients/no-such-client', allowed: CLIENT_READERS },
+  {
+    method: 'PUT',
+    url: '/api/clients/no-such-client',
+    body: () => ({ name: 'Nobody', consentTextVersion: 'v1' }),
+    allowed: CLIENT_READERS,
+  },
+  { method: 'DELETE', url: '/api/clients/no-such-client', allowed: CLIENT_READERS },
+  { method: 'GET', url: '/api/clients/no-such-client/export', allowed: CLIENT_READERS },
+  { method: 'GET', url: '/api/settings/privacy', allowed: ['admin', 'token'] },
+  {
+    method: 'PUT',
+    url: '/api/settings/privacy',
+    body: () => ({ retentionDays: 365 }),
+    allowed: ['admin', 'token'],
+  },
+  { method: 'GET', url: '/api/settings/notifications', allowed: ['admin', 'token'] },
+  {
+    method: 'PUT',
+    url: '/api/settings/notifications',
+    body: () => ({ language: 'en', channels: [] }),
+    allowed: ['admin', 'token'],
+  },
+  {
+    method: 'POST',
+    url: '/api/settings/notifications/test',
+    body: () => ({ channelId: 'no-such-channel' }),
+    allowed: ['admin', 'token'],
+  },
+  { method: 'GET', url: '/api/support/notifications', allowed: SUPPORT },
 ];
 
 /** Routes the matrix leaves to their own tests: logging in and out is how a role is had. */

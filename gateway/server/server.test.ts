@@ -97,10 +97,16 @@ test('a staff start is stored before the controller runs it, streams telemetry, 
   assert.equal(stop.statusCode, 200, stop.body);
   assert.equal((await ended).status, 'stopped');
 
+  // Staff read names; a viewer sees the same session without one (issue 14, docs/privacy.md).
   const stored = await h.app.inject({
+    url: `/api/sessions/${session.id}`,
+    headers: { cookie: h.cookies.staff },
+  });
+  const asViewer = await h.app.inject({
     url: `/api/sessions/${session.id}`,
     headers: { cookie: h.cookies.viewer },
   });
+  assert.equal(asViewer.json<SessionRecord>().client, '(hidden)');
   const rec = stored.json<SessionRecord>();
   assert.equal(rec.status, 'stopped');
   assert.ok(rec.report, 'the controller report is stored');

@@ -133,7 +133,8 @@ export class MonthlyArchive {
       .reverse();
   }
 
-  private async read<T>(spec: ArchiveSpec<T>, month: string): Promise<T[]> {
+  /** A month's records of one kind (a damaged file is an error: CorruptFileError). */
+  async read<T>(spec: ArchiveSpec<T>, month: string): Promise<T[]> {
     const file = this.fileFor(spec.kind, month);
     const text = await readTextIfExists(file);
     if (text === null) return [];
@@ -173,6 +174,31 @@ export class MonthlyArchive {
         month,
         merged.filter((r) => isSessionRecord(r)),
       );
+  }
+
+  /**
+   * Rewrites a month's file with `transform` applied to its records, durably, only if something
+   * changed; returns how many records changed. Used to anonymise (anonymise.ts): the file is replaced whole, so
+   * a crash leaves the old or the new version, and the caller repeats the pass until it finishes.
+   */
+  async rewrite<T>(
+    spec: ArchiveSpec<T>,
+    month: string,
+    transform: (records: T[]) => { list: T[]; changed: number },
+  ): Promise<number> {
+    const file = this.fileFor(spec.kind, month);
+    const { list, changed } = transform(await this.read(spec, month));
+    if (changed === 0) return 0;
+    await writeFileDurably(
+      file,
+      JSON.stringify({ format: ARCHIVE_FORMAT, kind: spec.kind, month, records: list }),
+    );
+    if (spec.kind === 'sessions')
+      this.cacheSessions(
+        month,
+        list.filter((r) => isSessionRecord(r)),
+      );
+    return changed;
   }
 
   /** A month's archived sessions (read-only, cached; a damaged file reads as empty with a warning). */

@@ -13,10 +13,10 @@
  * newline, so a line cut by a crash stays on a line of its own and is skipped when read. When a
  * session gets a second report (it cannot today; a re-put after a restore could), the last one wins.
  */
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SessionReport } from '../protocol.js';
-import { fsyncDir, readTextIfExists, STORE_FILE_MODE } from './durable-file.js';
+import { errorCode, fsyncDir, readTextIfExists, STORE_FILE_MODE, writeFileDurably } from './durable-file.js';
 import { isObject } from './store-file.js';
 
 export interface PendingReport {
@@ -63,6 +63,42 @@ export class ReportFiles {
     }
   }
 
+  /** Months that have a report file, oldest first. */
+  async months(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if (errorCode(e) === 'ENOENT') return [];
+      throw e;
+    }
+    return names.flatMap((n) => /^reports-(\d{4}-\d{2})\.jsonl$/.exec(n)?.[1] ?? []).sort();
+  }
+
+  /**
+   * Replaces the reports `transform` changes (it returns undefined for one it leaves alone) by
+   * writing the month's file anew, durably (temp file, fsync, rename); true when it wrote. The
+   * store runs this inside its write chain, so no append races it. Lines cut by a crash are left
+   * out of the new file: nothing ever referred to them.
+   */
+  async rewrite(month: string, transform: (r: SessionReport) => SessionReport | undefined): Promise<boolean> {
+    const text = await readTextIfExists(this.fileOf(month));
+    if (text === null) return false;
+    let changed = false;
+    const lines: string[] = [];
+    for (const line of text.split('\n')) {
+      const report = parseLine(line);
+      if (report === undefined) continue;
+      const next = transform(report);
+      if (next !== undefined) changed = true;
+      lines.push(`\n${JSON.stringify({ sessionId: report.sessionId, report: next ?? report })}`);
+    }
+    if (!changed) return false;
+    await writeFileDurably(this.fileOf(month), lines.join(''));
+    this.cache.delete(month);
+    return true;
+  }
+
   /** The latest report of a session that started in `month`, or undefined. */
   async find(sessionId: string, month: string): Promise<SessionReport | undefined> {
     return (await this.month(month)).get(sessionId);
@@ -79,19 +115,26 @@ export class ReportFiles {
     const reports = new Map<string, SessionReport>();
     const text = await readTextIfExists(this.fileOf(month));
     for (const line of text === null ? [] : text.split('\n')) {
-      if (line.trim() === '') continue;
-      let raw: unknown;
-      try {
-        raw = JSON.parse(line);
-      } catch {
-        continue; // a line cut by a crash: the live file never said this report existed
-      }
-      if (isObject(raw) && typeof raw.sessionId === 'string' && isObject(raw.report)) {
-        reports.set(raw.sessionId, raw.report as unknown as SessionReport);
-      }
+      const report = parseLine(line);
+      if (report !== undefined) reports.set(report.sessionId, report);
     }
     this.cache.set(month, reports);
     while (this.cache.size > CACHED_MONTHS) this.cache.delete(this.cache.keys().next().value as string);
     return reports;
   }
+}
+
+/** The report on one line, or undefined for a blank line or one cut by a crash (never referred to). */
+function parseLine(line: string): SessionReport | undefined {
+  if (line.trim() === '') return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (isObject(raw) && typeof raw.sessionId === 'string' && isObject(raw.report)) {
+    return raw.report as unknown as SessionReport;
+  }
+  return undefined;
 }

@@ -14,7 +14,7 @@
  */
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { errorCode, fsyncDir, readTextIfExists, STORE_FILE_MODE } from './durable-file.js';
+import { errorCode, fsyncDir, readTextIfExists, STORE_FILE_MODE, writeFileDurably } from './durable-file.js';
 import { isSessionRecord } from './store-file.js';
 import type { SessionRecord } from './types.js';
 
@@ -55,6 +55,19 @@ export class SessionJournal {
     } finally {
       await fh.close();
     }
+  }
+
+  /**
+   * Writes the journal anew with `transform` applied (anonymisation), durably and only if it
+   * changed something; true when it wrote. Runs inside the store's write chain, so no append races it.
+   */
+  async rewrite(
+    transform: (records: SessionRecord[]) => { list: SessionRecord[]; changed: number },
+  ): Promise<boolean> {
+    const { list, changed } = transform(await this.read());
+    if (changed === 0) return false;
+    await writeFileDurably(this.file, list.map((r) => `\n${JSON.stringify(r)}`).join(''));
+    return true;
   }
 
   /** Every complete record, oldest first. */

@@ -6,11 +6,48 @@
  */
 import type { AlarmInfo, MaintenanceCounters, SelfTestResult } from '../protocol.js';
 import { ShapeError } from './durable-file.js';
-import type { AuditEntry, ProgramRecord, SessionRecord, StationSettings, UserRecord } from './types.js';
+import type {
+  AuditEntry,
+  ClientRecord,
+  NotificationSettings,
+  PrivacySettings,
+  ProgramRecord,
+  SessionRecord,
+  StationSettings,
+  UserRecord,
+} from './types.js';
 
 export const STORE_FORMAT = 'presso-store';
-/** Raised when the layout changes incompatibly; older code refuses a newer file rather than damage it. */
-export const STORE_SCHEMA_VERSION = 1;
+/**
+ * Raised when the layout changes incompatibly; older code refuses a newer file rather than damage it.
+ * 2: clients, privacy and notifications. A version-1 gateway would drop them on its next write
+ * (and with them pending erasures), so it must refuse the file instead; version-1 files read here
+ * with those collections empty.
+ */
+export const STORE_SCHEMA_VERSION = 2;
+
+export const DEFAULT_PRIVACY: PrivacySettings = {
+  retentionDays: 365,
+  screeningMaxAgeDays: 180,
+  consentTextVersion: '1',
+};
+
+/** An erasure in progress: written before any file is touched, removed once all are done. */
+export interface PendingErasure {
+  clientId: string;
+  atEpochMs: number;
+  /** Every session of the client and the month it started (its report file and archive). */
+  sessions: { id: string; month: string }[];
+}
+
+export interface PrivacyState {
+  settings: PrivacySettings;
+  pendingErasures: PendingErasure[];
+  /** The cutoff of the last retention run that finished everywhere: older months need no rescan. */
+  retentionDoneBeforeEpochMs?: number;
+  /** Local day of the last finished retention run. */
+  retentionDay?: string;
+}
 
 export type AlarmChange = 'raised' | 'cleared' | 'acknowledged';
 
@@ -41,6 +78,9 @@ export interface StoreFile {
   counters: MaintenanceCounters[];
   selfTests: SelfTestResult[];
   zeroOffsets: ZeroOffsetsRecord[];
+  clients: ClientRecord[];
+  privacy: PrivacyState;
+  notifications: NotificationSettings;
 }
 
 /** A file written by a newer gateway: not corrupt, so it is neither moved aside nor overwritten. */
@@ -67,6 +107,9 @@ export function emptyStoreFile(): StoreFile {
     counters: [],
     selfTests: [],
     zeroOffsets: [],
+    clients: [],
+    privacy: { settings: { ...DEFAULT_PRIVACY }, pendingErasures: [] },
+    notifications: { language: 'en', channels: [] },
   };
 }
 
@@ -134,6 +177,43 @@ function isSelfTest(x: unknown): x is SelfTestResult {
   return isObject(x) && isString(x.stationId) && isFiniteNumber(x.atEpochMs);
 }
 
+function isClientRecord(x: unknown): x is ClientRecord {
+  return isObject(x) && isString(x.id) && isString(x.name);
+}
+
+function isPrivacyState(x: unknown): x is PrivacyState {
+  return (
+    isObject(x) &&
+    isObject(x.settings) &&
+    isFiniteNumber(x.settings.retentionDays) &&
+    isFiniteNumber(x.settings.screeningMaxAgeDays) &&
+    Array.isArray(x.pendingErasures) &&
+    x.pendingErasures.every((p) => isObject(p) && isString(p.clientId) && Array.isArray(p.sessions))
+  );
+}
+
+function isNotificationSettings(x: unknown): x is NotificationSettings {
+  return (
+    isObject(x) &&
+    isString(x.language) &&
+    Array.isArray(x.channels) &&
+    x.channels.every((c) => isObject(c) && isString(c.id) && isString(c.kind) && Array.isArray(c.events))
+  );
+}
+
+/** `raw[key]` when it passes `guard`; the default when the key is missing (a version-1 file). */
+function optional<T>(
+  raw: Record<string, unknown>,
+  key: string,
+  guard: (x: unknown) => x is T,
+  fallback: T,
+): T {
+  const v = raw[key];
+  if (v === undefined) return fallback;
+  if (!guard(v)) throw new ShapeError(`"${key}" is not valid`);
+  return v;
+}
+
 function isZeroOffsets(x: unknown): x is ZeroOffsetsRecord {
   return isObject(x) && isString(x.stationId) && Array.isArray(x.offsetsMmHg);
 }
@@ -162,7 +242,8 @@ export function validateStoreFile(raw: unknown, file = 'store file'): StoreFile 
   if (version > STORE_SCHEMA_VERSION) throw new NewerStoreVersionError(file, version);
   return {
     format: STORE_FORMAT,
-    schemaVersion: version,
+    // What this gateway writes back is its own layout.
+    schemaVersion: STORE_SCHEMA_VERSION,
     programs: arrayOf(raw, 'programs', isProgramRecord),
     users: arrayOf(raw, 'users', isUserRecord),
     stationSettings: arrayOf(raw, 'stationSettings', isStationSettings),
@@ -172,6 +253,9 @@ export function validateStoreFile(raw: unknown, file = 'store file'): StoreFile 
     counters: arrayOf(raw, 'counters', isCounters),
     selfTests: arrayOf(raw, 'selfTests', isSelfTest),
     zeroOffsets: arrayOf(raw, 'zeroOffsets', isZeroOffsets),
+    clients: raw.clients === undefined ? [] : arrayOf(raw, 'clients', isClientRecord),
+    privacy: optional(raw, 'privacy', isPrivacyState, emptyStoreFile().privacy),
+    notifications: optional(raw, 'notifications', isNotificationSettings, emptyStoreFile().notifications),
   };
 }
 

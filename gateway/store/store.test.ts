@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { PRESETS } from '../control-loop/programs/presets.js';
 import { JsonStore, type JsonStoreOptions, SESSION_JOURNAL_NAME, STORE_FILE_NAME } from './store.js';
+import { STORE_SCHEMA_VERSION } from './store-file.js';
 import {
   DAY_MS,
   ManualClock,
@@ -340,10 +341,10 @@ describe('JsonStore: a damaged file at start', () => {
 
   test('a file from a newer store version is refused, not overwritten', async (t) => {
     const dir = await scratchDir(t);
-    const text = JSON.stringify({ format: 'presso-store', schemaVersion: 2 });
+    const text = JSON.stringify({ format: 'presso-store', schemaVersion: STORE_SCHEMA_VERSION + 1 });
     await writeFile(join(dir, STORE_FILE_NAME), text);
     const store = new JsonStore({ dataDir: dir, log: new MemoryLog() });
-    await assert.rejects(store.open(), /schema version 2/);
+    await assert.rejects(store.open(), new RegExp(`schema version ${STORE_SCHEMA_VERSION + 1}`));
     assert.equal(await readFile(join(dir, STORE_FILE_NAME), 'utf8'), text);
   });
 

@@ -28,6 +28,7 @@ import {
   SESSION_ARCHIVE,
   type StoreLog,
 } from './archive.js';
+import { anonymiseReport, reportNeedsScrub, type Scrub, scrubSessions, scrubStoreFile } from './anonymise.js';
 import {
   CorruptFileError,
   DurableJsonFile,
@@ -43,15 +44,22 @@ import {
   type AlarmChange,
   type AlarmHistoryRecord,
   dayKey,
+  DEFAULT_PRIVACY,
   emptyStoreFile,
   monthKey,
   monthRange,
+  type PendingErasure,
   type StoreFile,
   validateStoreFile,
 } from './store-file.js';
 import type {
   AuditEntry,
+  ClientRecord,
+  ErasureResult,
+  NotificationSettings,
+  PrivacySettings,
   ProgramRecord,
+  RetentionResult,
   SessionQuery,
   SessionRecord,
   StationSettings,
@@ -84,7 +92,8 @@ export const SELF_TESTS_PER_STATION_MAX = 200;
 const DEFAULT_LIST_LIMIT = 500;
 const BACKUP_NAME = /^presso-\d{4}-\d{2}-\d{2}\.json$/;
 /** Temporary files of writes cut short by a crash: ".presso.json.tmp", ".sessions-2025-01.json.tmp", … */
-const STALE_TEMP = /^\.(presso|sessions|audit|alarms)[^/]*\.json\.tmp$/;
+const STALE_TEMP = /^\.(presso|sessions|audit|alarms|reports)[^/]*\.jsonl?\.tmp$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface JsonStoreOptions {
   dataDir: string;
@@ -149,6 +158,11 @@ function pickForArchive<T>(
     for (const r of oldestFirst.slice(0, remaining - keep)) picked.add(r);
   }
   return [...picked];
+}
+
+function countScreeningsRemoved(before: ClientRecord[], after: ClientRecord[]): number {
+  const had = new Set(before.filter((c) => c.screening !== undefined).map((c) => c.id));
+  return after.filter((c) => had.has(c.id) && c.screening === undefined).length;
 }
 
 export class JsonStore implements Store {
@@ -251,6 +265,8 @@ export class JsonStore implements Store {
     this.state = 'open';
     try {
       await this.enqueuePersist(true);
+      // An erasure cut short by a crash: its intent is in the file, some files may still name them.
+      for (const p of [...data.privacy.pendingErasures]) await this.enqueue(() => this.finishErasure(p));
     } catch (e) {
       // A store that cannot write its file is not usable; leave no retry timer holding the process.
       this.cancelTimer();
@@ -590,6 +606,217 @@ export class JsonStore implements Store {
     this.changed();
   }
 
+  // ---- clients, privacy, notifications ----
+
+  clients(): ClientRecord[] {
+    return clone(this.data.clients).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  client(id: string): ClientRecord | undefined {
+    const c = this.data.clients.find((x) => x.id === id);
+    return c && clone(c);
+  }
+
+  putClient(client: ClientRecord): void {
+    this.assertOpen();
+    upsert(this.data.clients, clone(client), (x) => x.id === client.id);
+    this.changed();
+  }
+
+  privacySettings(): PrivacySettings {
+    // Settings saved before a newer key existed take its default.
+    return { ...DEFAULT_PRIVACY, ...clone(this.data.privacy.settings) };
+  }
+
+  putPrivacySettings(settings: PrivacySettings): void {
+    this.assertOpen();
+    this.data.privacy.settings = clone(settings);
+    this.changed();
+  }
+
+  notificationSettings(): NotificationSettings {
+    return clone(this.data.notifications);
+  }
+
+  putNotificationSettings(settings: NotificationSettings): void {
+    this.assertOpen();
+    this.data.notifications = clone(settings);
+    this.changed();
+  }
+
+  async auditMatching(match: (a: AuditEntry) => boolean): Promise<AuditEntry[]> {
+    const out: AuditEntry[] = [];
+    for (const month of (await this.archive.months('audit')).reverse()) {
+      try {
+        out.push(...(await this.archive.read(AUDIT_ARCHIVE, month)).filter(match));
+      } catch (e) {
+        if (!(e instanceof CorruptFileError)) throw e;
+        this.log.warn(`archive ${e.message}; its audit entries are left out`);
+      }
+    }
+    out.push(...this.data.audit.filter(match));
+    return clone(out).sort((a, b) => a.atEpochMs - b.atEpochMs);
+  }
+
+  /**
+   * Erasure, crash-safe: the intent (client id and every session of theirs with its month) is
+   * written with the anonymised live file in one durable write; then archives, report files, the
+   * journal and the backups are rewritten one by one (each rename-over, so old or new); then the
+   * intent is removed. A crash in between leaves the intent, and open() finishes the job.
+   */
+  async eraseClient(id: string): Promise<ErasureResult | undefined> {
+    this.assertOpen();
+    if (!this.data.clients.some((c) => c.id === id)) return undefined;
+    // Archived sessions are found first (that awaits); the live ones in the same step as the write.
+    const sessions = new Map<string, string>();
+    for (const month of await this.archive.months('sessions')) {
+      for (const s of await this.archive.sessions(month)) if (s.clientId === id) sessions.set(s.id, month);
+    }
+    return this.enqueue(async () => {
+      for (const s of this.data.sessions) {
+        if (s.clientId === id) sessions.set(s.id, monthKey(s.startedAtEpochMs));
+      }
+      const pending: PendingErasure = {
+        clientId: id,
+        atEpochMs: this.now(),
+        sessions: [...sessions].map(([sid, month]) => ({ id: sid, month })),
+      };
+      this.data.privacy.pendingErasures.push(pending);
+      await this.persist(false);
+      const files = await this.finishErasure(pending);
+      return { clientId: id, sessionsAnonymised: sessions.size, filesRewritten: files };
+    });
+  }
+
+  /** Runs inside the write chain: every step is idempotent, so a resumed erasure repeats them. */
+  private async finishErasure(p: PendingErasure): Promise<number> {
+    const scrub: Scrub = {
+      atEpochMs: p.atEpochMs,
+      erasedClientIds: new Set([p.clientId]),
+      erasedSessionIds: new Set(p.sessions.map((s) => s.id)),
+    };
+    this.scrubLive(scrub);
+    await this.persist(false);
+    const files = await this.scrubFiles(scrub, {
+      sessionMonths: await this.archive.months('sessions'),
+      reportMonths: [...new Set(p.sessions.map((s) => s.month))],
+    });
+    this.data.privacy.pendingErasures = this.data.privacy.pendingErasures.filter(
+      (x) => x.clientId !== p.clientId,
+    );
+    this.dirty = true;
+    await this.persist(false);
+    return files.rewritten;
+  }
+
+  /**
+   * Anonymises sessions that started more than retentionDays ago (and client screenings given
+   * before then), in the live file, the archives, the report files, the journal and the backups.
+   * Months wholly before the last finished run's cutoff were done then and are not read again.
+   */
+  async applyRetention(): Promise<RetentionResult> {
+    this.assertOpen();
+    return this.enqueue(async () => {
+      const now = this.now();
+      const privacy = this.data.privacy;
+      const cutoff = now - privacy.settings.retentionDays * DAY_MS;
+      const scrub: Scrub = { atEpochMs: now, beforeEpochMs: cutoff };
+      const live = this.scrubLive(scrub);
+      await this.persist(false);
+      const fromMonth = monthKey(privacy.retentionDoneBeforeEpochMs ?? Number.NEGATIVE_INFINITY);
+      const toMonth = monthKey(cutoff);
+      const due = (m: string) =>
+        (privacy.retentionDoneBeforeEpochMs === undefined || m >= fromMonth) && m <= toMonth;
+      const files = await this.scrubFiles(scrub, {
+        sessionMonths: (await this.archive.months('sessions')).filter(due),
+        reportMonths: (await this.reports.months()).filter(due),
+      });
+      privacy.retentionDoneBeforeEpochMs = cutoff;
+      privacy.retentionDay = dayKey(now);
+      this.dirty = true;
+      await this.persist(false);
+      return {
+        cutoffEpochMs: cutoff,
+        sessionsAnonymised: live.sessions + files.sessions,
+        clientScreeningsRemoved: live.clients,
+        filesRewritten: files.rewritten,
+      };
+    });
+  }
+
+  /** The local day of the last finished retention run (the server's daily job asks). */
+  retentionDay(): string | undefined {
+    return this.data.privacy.retentionDay;
+  }
+
+  /** Applies `scrub` to the live data; changed sessions are journalled in their new form. */
+  private scrubLive(scrub: Scrub): { sessions: number; clients: number } {
+    const before = new Map(this.data.sessions.map((s) => [s.id, s]));
+    const { data } = scrubStoreFile(this.data, scrub);
+    let sessions = 0;
+    for (const s of data.sessions) {
+      if (before.get(s.id) !== s) {
+        sessions++;
+        this.dirtySessions.add(s.id);
+      }
+    }
+    const clients =
+      this.data.clients.length -
+      data.clients.length +
+      countScreeningsRemoved(this.data.clients, data.clients);
+    this.data.sessions = data.sessions;
+    this.data.clients = data.clients;
+    if (sessions + clients > 0) this.dirty = true;
+    return { sessions, clients };
+  }
+
+  /** Rewrites the files outside the live file that hold records `scrub` anonymises. */
+  private async scrubFiles(
+    scrub: Scrub,
+    months: { sessionMonths: string[]; reportMonths: string[] },
+  ): Promise<{ rewritten: number; sessions: number }> {
+    let rewritten = 0;
+    let sessions = 0;
+    for (const month of months.sessionMonths) {
+      try {
+        const n = await this.archive.rewrite(SESSION_ARCHIVE, month, (list) => scrubSessions(list, scrub));
+        if (n > 0) rewritten++;
+        sessions += n;
+      } catch (e) {
+        if (!(e instanceof CorruptFileError)) throw e;
+        // A damaged archive cannot be read by anyone either; it is named for a person to delete.
+        this.log.error(`cannot anonymise ${e.message}: delete or repair it by hand`);
+      }
+    }
+    for (const month of months.reportMonths) {
+      const wrote = await this.reports.rewrite(month, (r) => {
+        if (!reportNeedsScrub(r, scrub)) return undefined;
+        const next = anonymiseReport(r);
+        return next.reason === r.reason ? undefined : next;
+      });
+      if (wrote) rewritten++;
+    }
+    if (await this.journal.rewrite((list) => scrubSessions(list, scrub))) rewritten++;
+    for (const name of await this.backupNames()) {
+      const path = join(this.backupsDir, name);
+      let data: StoreFile;
+      try {
+        const text = await readTextIfExists(path);
+        if (text === null) continue;
+        data = parseJson(path, text, (raw) => validateStoreFile(raw, path));
+      } catch (e) {
+        if (!(e instanceof CorruptFileError)) throw e;
+        this.log.error(`cannot anonymise backup ${e.message}: delete it by hand`);
+        continue;
+      }
+      const scrubbed = scrubStoreFile(data, scrub);
+      if (scrubbed.changed === 0) continue;
+      await writeFileDurably(path, JSON.stringify(scrubbed.data));
+      rewritten++;
+    }
+    return { rewritten, sessions };
+  }
+
   // ---- writing ----
 
   private assertOpen(): void {
@@ -621,8 +848,16 @@ export class JsonStore implements Store {
   }
 
   private enqueuePersist(forceHousekeeping: boolean): Promise<void> {
-    const run = this.chain.then(() => this.persist(forceHousekeeping));
-    this.chain = run.catch(() => undefined);
+    return this.enqueue(() => this.persist(forceHousekeeping));
+  }
+
+  /** Runs `job` after every write and rewrite queued before it, and before any queued after it. */
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(job);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -812,8 +1047,15 @@ export class JsonStore implements Store {
   }
 
   private async removeStaleTemps(): Promise<void> {
-    for (const dir of [this.dataDir, this.backupsDir, this.archive.dir]) {
-      for (const name of await readdir(dir)) {
+    for (const dir of [this.dataDir, this.backupsDir, this.archive.dir, this.reports.dir]) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (e) {
+        if (errorCode(e) === 'ENOENT') continue;
+        throw e;
+      }
+      for (const name of names) {
         if (STALE_TEMP.test(name)) await unlink(join(dir, name)).catch(() => undefined);
       }
     }

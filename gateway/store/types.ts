@@ -60,8 +60,10 @@ export interface SessionRecord {
   stationId: string;
   programId: string;
   programVersion: number;
-  /** Client name (staff start) or "walk-up". */
+  /** Client name (staff start), "walk-up", or ANONYMISED_CLIENT once anonymised. */
   client: string;
+  /** The client record the session was started for (a start naming a clientId). */
+  clientId?: string;
   /** User id, "token", or "anonymous" (a walk-up start): what walk-up rights are keyed on. */
   startedBy: string;
   startedAtEpochMs: number;
@@ -96,6 +98,107 @@ export interface SessionRecord {
   hasReport?: boolean;
   /** Put while the clock was not synchronised: its times may be far off (clock-state.ts). */
   clockUnsynced?: true;
+  /**
+   * Set when the client's name, id and screening answers were removed (an erasure request or the
+   * retention period); the pressures, times and program stay for statistics.
+   */
+  anonymised?: { atEpochMs: number; why: 'erasure' | 'retention' };
+}
+
+/** A screening as kept on a client record: the answers and when they were given. */
+export interface ClientScreening extends ScreeningAnswers {
+  atEpochMs: number;
+}
+
+/** A regular client of the centre (docs/privacy.md says what is kept and for how long). */
+export interface ClientRecord {
+  id: string;
+  name: string;
+  /** [mmHg] the client's own limit: every session of theirs runs under it. */
+  ceilingMmHg?: number;
+  preferredProgramId?: string;
+  notes?: string;
+  /** When the client consented to the record, and which version of the consent text they saw. */
+  consent?: { atEpochMs: number; textVersion: string };
+  /** The latest screening; asked again when older than PrivacySettings.screeningMaxAgeDays. */
+  screening?: ClientScreening;
+  createdAtEpochMs: number;
+  updatedAtEpochMs: number;
+}
+
+export interface PrivacySettings {
+  /** Sessions, screenings and walk-up answers older than this are anonymised by the daily job. */
+  retentionDays: number;
+  /** A client's screening older than this is asked again before their next start. */
+  screeningMaxAgeDays: number;
+  /** Version of the consent text the centre shows clients; recorded with each consent. */
+  consentTextVersion: string;
+}
+
+export const NOTIFY_EVENTS = [
+  'alarm-high',
+  'alarm',
+  'walk-up-stop',
+  'session-end',
+  'controller-lost',
+] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+interface ChannelBase {
+  /** Chosen by the admin: lower-case letters, digits and dashes. */
+  id: string;
+  enabled: boolean;
+  events: NotifyEvent[];
+  /** Internal channels (the centre's own staff only) may carry client names; others never do. */
+  internal: boolean;
+}
+export interface WebhookChannel extends ChannelBase {
+  kind: 'webhook';
+  url: string;
+  /** Sent as `Authorization: Bearer <secret>`; never returned by GET. */
+  secret?: string;
+}
+export interface NtfyChannel extends ChannelBase {
+  kind: 'ntfy';
+  /** e.g. https://ntfy.sh or the centre's own server. */
+  server: string;
+  topic: string;
+  /** ntfy access token (Bearer); never returned by GET. */
+  secret?: string;
+}
+export interface EmailChannel extends ChannelBase {
+  kind: 'email';
+  host: string;
+  port: number;
+  /** true: TLS from the first byte (port 465); false: STARTTLS when the server offers it. */
+  tls: boolean;
+  user?: string;
+  /** SMTP password; never returned by GET. */
+  secret?: string;
+  from: string;
+  to: string[];
+}
+export type NotificationChannel = WebhookChannel | NtfyChannel | EmailChannel;
+
+export interface NotificationSettings {
+  /** The centre's language, for every message. */
+  language: 'en' | 'de';
+  channels: NotificationChannel[];
+}
+
+export interface ErasureResult {
+  clientId: string;
+  sessionsAnonymised: number;
+  /** Files outside the live file that were rewritten (archives, report files, backups, journal). */
+  filesRewritten: number;
+}
+
+export interface RetentionResult {
+  /** Sessions (live and archived) started before this were anonymised. */
+  cutoffEpochMs: number;
+  sessionsAnonymised: number;
+  clientScreeningsRemoved: number;
+  filesRewritten: number;
 }
 
 export interface AuditEntry {
@@ -171,4 +274,26 @@ export interface Store {
   /** Sensor zero offsets per station, sent to the controller at start and after a sensor-zero test. */
   zeroOffsets(stationId: string): number[] | undefined;
   putZeroOffsets(stationId: string, offsetsMmHg: number[]): void;
+
+  /** Client records, by name. */
+  clients(): ClientRecord[];
+  client(id: string): ClientRecord | undefined;
+  putClient(client: ClientRecord): void;
+  /**
+   * Removes the record and anonymises the client's sessions everywhere the store keeps them (live
+   * file, archives, report files, journal, backups). Durable and resumed after a crash; undefined
+   * when there is no such client.
+   */
+  eraseClient(id: string): Promise<ErasureResult | undefined>;
+  /** Anonymises what is older than the retention period, everywhere the store keeps it. */
+  applyRetention(): Promise<RetentionResult>;
+  /** Local day ("YYYY-MM-DD") of the last finished retention run, if any. */
+  retentionDay(): string | undefined;
+  /** Every audit entry (live and archived) for which `match` holds, oldest first. */
+  auditMatching(match: (a: AuditEntry) => boolean): Promise<AuditEntry[]>;
+
+  privacySettings(): PrivacySettings;
+  putPrivacySettings(settings: PrivacySettings): void;
+  notificationSettings(): NotificationSettings;
+  putNotificationSettings(settings: NotificationSettings): void;
 }

@@ -1,5 +1,6 @@
 /**
- * The admin pages (`/admin/<page>`): users, stations, programs, history, audit, for the people who
+ * The admin pages (`/admin/<page>`): users, stations, programs, history, audit, clients, privacy
+ * and notifications (Privacy.tsx), for the people who
  * run a centre. Sign-in with a name and password (or a staff PIN), or with the admin token the
  * gateway was started with (the first login of a fresh install). Each page is shown to the roles
  * the API lets read it, read-only where the API would refuse a change; the server checks again.
@@ -11,6 +12,7 @@ import { t } from '../i18n/index.js';
 import { PAGE_ROLES, setupInfo, tokenLogin, type AdminPage } from './adminApi.js';
 import { AuditPage } from './Audit.js';
 import { HistoryPage } from './History.js';
+import { ClientsPage, NotificationsPage, PrivacyPage } from './Privacy.js';
 import { ProgramsPage } from './Programs.js';
 import { StationsPage } from './Stations.js';
 import { UsersPage } from './Users.js';
@@ -92,6 +94,9 @@ export function Admin({ onLangChange }: { onLangChange: () => void }) {
         {current === 'programs' && <ProgramsPage actor={actor} />}
         {current === 'history' && <HistoryPage />}
         {current === 'audit' && <AuditPage />}
+        {current === 'clients' && <ClientsPage />}
+        {current === 'privacy' && <PrivacyPage />}
+        {current === 'notifications' && <NotificationsPage />}
       </main>
     </div>
   );

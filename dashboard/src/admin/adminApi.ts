@@ -112,6 +112,9 @@ export const PAGE_ROLES = {
   programs: ['viewer', 'staff', 'support', 'admin'],
   history: ['viewer', 'staff', 'support', 'admin'],
   audit: ['support', 'admin'],
+  clients: ['staff', 'admin'],
+  privacy: ['admin'],
+  notifications: ['admin'],
 } as const satisfies Record<string, readonly UserRole[]>;
 export type AdminPage = keyof typeof PAGE_ROLES;
 

@@ -80,6 +80,18 @@ export const en = {
   'start.back': 'Back',
   'start.cancel': 'Cancel',
   'start.failed': 'Not started: {message}',
+  'start.clientHint': 'Type to search the client records, or a name for this session only',
+  'start.newClient': 'New client “{name}”',
+  'start.consent': 'The client agreed to a client record (consent text version {version})',
+  'start.createClient': 'Create client record',
+  'start.clientRecord': 'Client record: {name}',
+  'start.clientCeiling': 'Personal limit {ceiling} mmHg',
+  'start.unpick': 'Other client',
+  'start.screeningDue': 'Screening due ({reason}): ask the health questions before this start.',
+  'start.askScreening': 'Ask the health questions…',
+  'start.screeningDone': 'Health questions answered.',
+  'start.screeningBlocked':
+    'An answer rules this therapy out today: do not start; the client should see a doctor.',
 
   // One title per AlarmCode (gateway/protocol.ts); the controller's reason text follows it.
   'alarm.over-pressure': 'Over-pressure',
@@ -158,6 +170,9 @@ export const en = {
   'support.clockUnsynced': 'NOT synchronised ({source}): new records are marked, archives and backups wait',
   'support.clockUnknown': 'cannot be checked on this machine',
   'support.clockJump': 'last jump {by} s at {at}',
+  'support.notifications': 'Staff notifications',
+  'support.noChannels': 'No channels set up',
+  'support.notifyCounts': '{sent} sent, {queued} waiting, {dropped} given up',
   'support.devices': 'I/O devices (Modbus, I2C, simulator)',
   'support.loop': 'Loop timing',
   'support.lateTicks': 'Late ticks (nothing vented): {n}',

@@ -1,11 +1,62 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { PROGRAM_BOUNDS } from '../../../gateway/control-loop/programs/bounds.js';
 import { highestBaseMmHg, peakTargetMmHg } from '../../../gateway/control-loop/programs/profile.js';
 import { effectiveCeiling, highestTargetMmHg, LIMITS } from '../../../gateway/limits.js';
-import { api, ApiError, type CeilingView, type Program, type LiveFrame, type StationView } from '../api.js';
+import {
+  api,
+  ApiError,
+  type CeilingView,
+  type ClientSummary,
+  type LiveFrame,
+  type Program,
+  type ScreeningQuestion,
+  type StationView,
+} from '../api.js';
+import { ConsentBox } from '../components/ConsentBox.js';
 import { usePoll } from '../components/hooks.js';
 import { Modal } from '../components/Modal.js';
 import { t } from '../i18n/index.js';
+import { Screening } from '../walkup/Screening.js';
+
+/** Search as the staff member types, but not on every key. */
+const SEARCH_DELAY_MS = 200;
+
+/**
+ * The client part of the start: a search of the client records by name (staff and admin may read
+ * them; for other roles it stays a plain name field), "new client" with the consent recorded, and
+ * the health questions when the client's screening is due. Picking a record sends its id, so the
+ * server applies the client's own ceiling.
+ */
+function useClientSearch(text: string, picked: ClientSummary | null) {
+  const [matches, setMatches] = useState<ClientSummary[]>([]);
+  const [consentVersion, setConsentVersion] = useState<string | null>(null);
+  useEffect(() => {
+    if (picked !== null || text.trim().length < 2) {
+      setMatches([]);
+      return;
+    }
+    let live = true;
+    const timer = setTimeout(() => {
+      api<{ clients: ClientSummary[]; consentTextVersion: string }>(
+        'GET',
+        `/api/clients?q=${encodeURIComponent(text.trim())}`,
+      ).then(
+        (r) => {
+          if (!live) return;
+          setMatches(r.clients);
+          setConsentVersion(r.consentTextVersion);
+        },
+        // A role without client records (support) types a name for this session only.
+        () => live && setMatches([]),
+      );
+    }, SEARCH_DELAY_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [text, picked]);
+  return { matches, consentVersion };
+}
 
 /**
  * Staff start: client, program, pressure, duration, zones to skip, with the limits shown, then a
@@ -28,14 +79,30 @@ export function StartDialog({
     () => programs.filter((p) => p.garments.includes(station.garment)),
     [programs, station],
   );
+  const [client, setClient] = useState('');
+  const [picked, setPicked] = useState<ClientSummary | null>(null);
+  const [consent, setConsent] = useState(false);
+  const [questions, setQuestions] = useState<ScreeningQuestion[]>([]);
+  const [asking, setAsking] = useState(false);
+  const [answers, setAnswers] = useState<Record<string, boolean> | null>(null);
+  const { matches, consentVersion } = useClientSearch(client, picked);
   const view = usePoll(() => api<StationView>('GET', `/api/stations/${encodeURIComponent(station.id)}`), 0, [
     station.id,
   ]);
   // Until the view arrives, the board's ceiling alone (the controller still refuses the rest).
-  const ceiling: CeilingView = view.value?.startCeiling ?? {
+  const stationCeiling: CeilingView = view.value?.startCeiling ?? {
     ...effectiveCeiling({ boardMmHg: station.ceilingMmHg }),
     highestTargetMmHg: highestTargetMmHg(station.ceilingMmHg),
   };
+  // A client record's own limit lowers it further (the server applies the same rule, limits.ts).
+  const ceiling: CeilingView =
+    picked?.ceilingMmHg !== undefined && picked.ceilingMmHg < stationCeiling.ceilingMmHg
+      ? {
+          ceilingMmHg: picked.ceilingMmHg,
+          source: 'client',
+          highestTargetMmHg: highestTargetMmHg(picked.ceilingMmHg),
+        }
+      : stationCeiling;
   const zoneCount = station.zones.length;
   const tooHigh = (p: Program) => peakTargetMmHg(p, zoneCount, p.pressureMmHg) > ceiling.highestTargetMmHg;
   const [programId, setProgramId] = useState(offered.find((p) => !tooHigh(p))?.id ?? '');
@@ -50,7 +117,6 @@ export function StartDialog({
     );
   const maxPressure = maxFor(program);
   const maxMin = LIMITS.sessionMaxMin.default;
-  const [client, setClient] = useState('');
   const [chosen, setPressure] = useState(Math.min(program?.pressureMmHg ?? minPressure, maxPressure));
   // Within the bound even when the bound came down after the choice (the view arrived late).
   const pressure = Math.min(chosen, maxPressure);
@@ -69,6 +135,40 @@ export function StartDialog({
     }
   };
 
+  const pick = (c: ClientSummary) => {
+    setPicked(c);
+    setClient(c.name);
+    setAnswers(null);
+    const preferred = offered.find((p) => p.id === c.preferredProgramId);
+    // The pressure follows the client's limit by itself: it is kept under maxPressure.
+    if (preferred) pickProgram(preferred.id);
+  };
+
+  const createClient = async () => {
+    setError(null);
+    try {
+      pick(
+        await api<ClientSummary>('POST', '/api/clients', {
+          name: client.trim(),
+          consentTextVersion: consentVersion ?? '1',
+        }),
+      );
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
+  const askScreening = async () => {
+    const r = await api<{ questions: ScreeningQuestion[] }>('GET', '/api/screening');
+    setQuestions(r.questions);
+    setAsking(true);
+  };
+
+  // The server refuses such a start anyway (and keeps the answer on the record); saying so here
+  // spares the client the confirmation step.
+  const blocked = answers !== null && questions.some((q) => q.absolute && answers[q.id] === true);
+  const needsAnswers = picked?.screeningDue === true && answers === null;
+
   const start = async () => {
     setBusy(true);
     setError(null);
@@ -78,7 +178,11 @@ export function StartDialog({
         pressureMmHg: pressure,
         durationMin: duration,
         ...(skip.length > 0 ? { skipZones: skip } : {}),
-        ...(client.trim() !== '' ? { client: client.trim() } : {}),
+        ...(picked !== null
+          ? { clientId: picked.id, ...(answers !== null ? { screening: answers } : {}) }
+          : client.trim() !== ''
+            ? { client: client.trim() }
+            : {}),
       });
       onClose(true);
     } catch (e) {
@@ -89,6 +193,20 @@ export function StartDialog({
     }
   };
 
+  if (asking) {
+    return (
+      <Modal title={t('start.title', { name: station.name })} wide>
+        <Screening
+          questions={questions}
+          onDone={(a) => {
+            setAnswers(a);
+            setAsking(false);
+          }}
+        />
+      </Modal>
+    );
+  }
+
   if (confirming && program) {
     return (
       <Modal title={t('start.confirmTitle')}>
@@ -96,7 +214,7 @@ export function StartDialog({
           {t('start.confirmText', {
             program: program.name,
             station: station.name,
-            client: client.trim() || '—',
+            client: picked?.name ?? (client.trim() || '—'),
             pressure,
             duration,
             skip: skip.length > 0 ? skip.join(', ') : t('start.none'),
@@ -134,9 +252,74 @@ export function StartDialog({
             name="client"
             maxLength={80}
             value={client}
+            autocomplete="off"
+            placeholder={t('start.clientHint')}
+            readOnly={picked !== null}
             onInput={(e) => setClient((e.currentTarget as HTMLInputElement).value)}
           />
         </label>
+        {picked === null && client.trim().length >= 2 && consentVersion !== null && (
+          <div class="client-matches" data-testid="client-matches">
+            {matches.map((c) => (
+              <button
+                type="button"
+                key={c.id}
+                class="btn btn-choice"
+                data-testid="client-match"
+                onClick={() => pick(c)}
+              >
+                {c.name}
+              </button>
+            ))}
+            {!matches.some((c) => c.name.toLocaleLowerCase() === client.trim().toLocaleLowerCase()) && (
+              <span class="client-new">
+                <ConsentBox checked={consent} version={consentVersion} onChange={setConsent} />
+                <button
+                  type="button"
+                  class="btn btn-secondary"
+                  data-testid="client-new"
+                  disabled={!consent}
+                  onClick={() => void createClient()}
+                >
+                  {t('start.newClient', { name: client.trim() })}
+                </button>
+              </span>
+            )}
+          </div>
+        )}
+        {picked !== null && (
+          <div class="client-picked" data-testid="client-picked">
+            <span>{t('start.clientRecord', { name: picked.name })}</span>
+            {picked.ceilingMmHg !== undefined && (
+              <span> · {t('start.clientCeiling', { ceiling: picked.ceilingMmHg })}</span>
+            )}{' '}
+            <button
+              type="button"
+              class="btn btn-secondary"
+              onClick={() => {
+                setPicked(null);
+                setAnswers(null);
+                setClient('');
+              }}
+            >
+              {t('start.unpick')}
+            </button>
+            {picked.screeningDue && answers === null && (
+              <p class="caution" data-testid="screening-due">
+                {t('start.screeningDue', { reason: picked.screeningDueReason ?? '' })}{' '}
+                <button type="button" class="btn btn-primary" onClick={() => void askScreening()}>
+                  {t('start.askScreening')}
+                </button>
+              </p>
+            )}
+            {answers !== null && !blocked && <p data-testid="screening-done">{t('start.screeningDone')}</p>}
+            {blocked && (
+              <p class="form-error" role="alert" data-testid="screening-blocked">
+                {t('start.screeningBlocked')}
+              </p>
+            )}
+          </div>
+        )}
         <label class="field">
           <span>{t('start.program')}</span>
           <select
@@ -231,7 +414,7 @@ export function StartDialog({
           <button type="button" class="btn btn-secondary" onClick={() => onClose(false)}>
             {t('start.cancel')}
           </button>
-          <button type="submit" class="btn btn-primary" disabled={!program}>
+          <button type="submit" class="btn btn-primary" disabled={!program || needsAnswers || blocked}>
             {t('start.next')}
           </button>
         </div>

@@ -111,6 +111,17 @@ function SupportLogin({ onDone, onLangChange }: { onDone: (a: Actor) => void; on
   );
 }
 
+/** GET /api/support/notifications (gateway/server/notify/notifier.ts ChannelStatus). */
+interface NotifyChannelStatus {
+  id: string;
+  kind: string;
+  state: 'ok' | 'failing' | 'unused';
+  queued: number;
+  sent: number;
+  dropped: number;
+  lastError?: string;
+}
+
 function SupportPage({
   actor,
   onLangChange,
@@ -141,6 +152,10 @@ function SupportPage({
   const config = usePoll(() => api<{ board: unknown; limits: unknown }>('GET', '/api/support/config'), 0);
   const health = usePoll(() => api<{ clock: ClockInfo }>('GET', '/api/health'), POLL_MS * 3);
   const clock = health.value?.clock ?? null;
+  const notify = usePoll(
+    () => api<{ channels: NotifyChannelStatus[] }>('GET', '/api/support/notifications'),
+    POLL_MS,
+  );
   const info = controller.value?.info ?? null;
 
   return (
@@ -216,6 +231,25 @@ function SupportPage({
               )}
             </dd>
           </dl>
+          <h3>{t('support.notifications')}</h3>
+          <ul class="devices" data-testid="notify-channels">
+            {(notify.value?.channels ?? []).length === 0 && <li class="muted">{t('support.noChannels')}</li>}
+            {(notify.value?.channels ?? []).map((c) => (
+              <li
+                key={c.id}
+                class={`device device-${c.state === 'failing' ? 'offline' : c.state === 'ok' ? 'ok' : 'degraded'}`}
+                data-channel={c.id}
+                data-state={c.state}
+              >
+                <span class="device-state">{c.state}</span> <strong>{c.id}</strong>{' '}
+                <span class="muted">
+                  {c.kind} ·{' '}
+                  {t('support.notifyCounts', { sent: c.sent, queued: c.queued, dropped: c.dropped })}
+                </span>
+                {c.lastError && c.state === 'failing' && <div class="muted">{c.lastError}</div>}
+              </li>
+            ))}
+          </ul>
           <h3>{t('support.devices')}</h3>
           <ul class="devices">
             {Object.entries(info?.devices ?? {}).map(([name, d]) => (

@@ -1,7 +1,8 @@
 /**
  * The audit of what was asked: every request that changes something (any method but
  * GET/HEAD/OPTIONS) under /api/ is recorded once it has been answered, accepted or not: who, what,
- * when, from which address.
+ * when, from which address. A read is recorded when its handler says so (`request.auditRead`):
+ * reads of health answers and client exports (docs/privacy.md).
  *
  * Anyone on the LAN can send requests, and the store is one file rewritten on each change, so what
  * an anonymous request can write is bounded (docs/security.md has the sizes):
@@ -217,6 +218,8 @@ declare module 'fastify' {
     auditDetail?: string;
     /** Which anonymous budget the entry draws on (a failed login, a wrong token: 'failed-auth'). */
     auditKind?: AuditKind;
+    /** Set by a GET handler whose answer must be audited (screening answers, an export): what was read. */
+    auditRead?: string;
   }
 }
 
@@ -225,6 +228,7 @@ export const auditPlugin = shared<{ now: () => number }>('presso-audit', async (
   app.decorate('auditLog', audit);
   app.decorateRequest('auditDetail', undefined);
   app.decorateRequest('auditKind', undefined);
+  app.decorateRequest('auditRead', undefined);
   app.addHook('onError', async (request, _reply, error) => {
     request.auditDetail ??= error.message;
   });
@@ -235,7 +239,8 @@ export const auditPlugin = shared<{ now: () => number }>('presso-audit', async (
         audit.countUnmatched();
         return;
       }
-      if (READ_METHODS.has(request.method) || !request.routeOptions.url?.startsWith('/api/')) return;
+      const read = READ_METHODS.has(request.method);
+      if ((read && request.auditRead === undefined) || !request.routeOptions.url?.startsWith('/api/')) return;
       audit.record(
         {
           atEpochMs: opts.now(),
@@ -244,7 +249,8 @@ export const auditPlugin = shared<{ now: () => number }>('presso-audit', async (
           what,
           from: request.ip,
           ok: reply.statusCode < 400,
-          ...(request.auditDetail !== undefined ? { detail: request.auditDetail } : {}),
+          ...(read ? { detail: `read: ${request.auditRead}` } : {}),
+          ...(!read && request.auditDetail !== undefined ? { detail: request.auditDetail } : {}),
         },
         request.auditKind,
       );

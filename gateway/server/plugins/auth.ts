@@ -16,7 +16,7 @@
  * Failures and locks live in memory: a restart of the web process clears them (and logs everyone
  * out).
  *
- * The audit of what was asked is plugins/audit.ts.
+ * The audit of what was asked (and of reads that must be audited) is plugins/audit.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';

@@ -36,6 +36,8 @@ export class ControllerLink {
   /** Last elapsed time and cycle seen per running session: what an interrupted session delivered. */
   private readonly lastSeen = new Map<string, { elapsedS: number; cycle: number }>();
   private readonly sessionListeners = new Set<(c: SessionChange) => void>();
+  /** Per station, the session id of its latest frame. */
+  private readonly running = new Map<string, string | undefined>();
   private readonly unsubscribe: (() => void)[] = [];
   private reconciling: Promise<void> = Promise.resolve();
 
@@ -149,6 +151,19 @@ export class ControllerLink {
 
   private onFrame(f: StationFrame): void {
     if (f.session) this.lastSeen.set(f.session.id, { elapsedS: f.session.elapsedS, cycle: f.session.cycle });
+    this.running.set(f.id, f.session?.id);
+  }
+
+  /** The session the latest frame of `stationId` showed running, without asking the controller. */
+  runningSession(stationId: string): string | undefined {
+    return this.running.get(stationId);
+  }
+
+  /** [stationId, sessionId] of every station whose latest frame showed a session. */
+  runningSessions(): [string, string][] {
+    return [...this.running].flatMap(([station, session]) =>
+      session === undefined ? [] : [[station, session]],
+    );
   }
 
   private async onSessionEnded(r: SessionReport): Promise<void> {

@@ -1,9 +1,14 @@
-/** Session history (who, when, program version, delivered pressures) as JSON or CSV. */
+/**
+ * Session history (who, when, program version, delivered pressures) as JSON or CSV. Names show
+ * only to roles that may see clients (privacy.ts); screening answers only in a single session's
+ * read by those roles, and that read is audited.
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { SessionRecord } from '../../store/types.js';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
+import { canSeeClients, sessionFor } from '../privacy.js';
 import { ProgramIdSchema, StationIdSchema } from '../schemas.js';
 
 const READERS = ['viewer', 'staff', 'support', 'admin'] as const;
@@ -110,6 +115,15 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'querystring.from',
         );
       }
+      if (q.client !== undefined && !canSeeClients(request.actor)) {
+        // Filtering by a name would tell a role that may not see names which sessions are whose.
+        throw new HttpError(
+          403,
+          'forbidden',
+          `querystring.client: the ${request.actor.role} role does not see client names`,
+          'querystring.client',
+        );
+      }
       const limit = q.limit ?? DEFAULT_LIMIT;
       const filtered = q.program !== undefined || q.status !== undefined || q.client !== undefined;
       const client = q.client?.toLowerCase();
@@ -128,7 +142,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
             (q.status === undefined || s.status === q.status) &&
             (client === undefined || s.client.toLowerCase().includes(client)),
         )
-        .slice(0, limit);
+        .slice(0, limit)
+        .map((s) => sessionFor(request.actor, s));
       if (q.format === 'csv') {
         void reply
           .type('text/csv; charset=utf-8')
@@ -152,7 +167,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const session = await store.session(request.params.id);
       if (session === undefined)
         throw new HttpError(404, 'not-found', `no session "${request.params.id}"`, 'params.id');
-      return session;
+      if (session.screening !== undefined && canSeeClients(request.actor))
+        request.auditRead = `screening answers of session ${session.id}`;
+      return sessionFor(request.actor, session, true);
     },
   );
 };

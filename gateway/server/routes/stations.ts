@@ -43,7 +43,9 @@ import {
   StationViewSchema,
   type StationView,
 } from '../responses.js';
+import { screeningDue } from '../privacy.js';
 import { evaluateScreening, SCREENING_QUESTIONS } from '../screening.js';
+import { screeningNow } from './clients.js';
 
 const StartBodySchema = Type.Object(
   {
@@ -53,6 +55,13 @@ const StartBodySchema = Type.Object(
     skipZones: Type.Optional(ZoneListSchema),
     client: Type.Optional(
       Type.String({ minLength: 1, maxLength: 80, description: 'client name (staff start)' }),
+    ),
+    clientId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'a client record (GET /api/clients) instead of a name: their ceiling applies',
+      }),
     ),
     screening: Type.Optional(
       Type.Record(Type.String({ maxLength: 40 }), Type.Boolean(), {
@@ -228,6 +237,13 @@ export function settingRanges(
 export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, link } = app;
 
+  /** Staff hear at once when a walk-up user stopped their session (the lounge may be unwatched). */
+  async function notifyWalkUpStops(stopped: [string, string][]): Promise<void> {
+    for (const [stationId, sessionId] of stopped) {
+      if ((await store.session(sessionId))?.client === 'walk-up') app.notifications.walkUpStop(stationId);
+    }
+  }
+
   async function frameOf(id: string): Promise<StationFrame> {
     const [frame] = await link.client.request('state', { stationId: id });
     if (frame === undefined) throw new HttpError(404, 'not-found', `no station "${id}"`, 'params.id');
@@ -322,10 +338,41 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         pressureMmHg ??= Math.min(program.pressureMmHg, maxP);
         durationMin = Math.min(durationMin, settings.walkUpMaxDurationMin);
       }
-      // One effective ceiling (gateway/limits.ts): the board's, the staff setting and, for a
-      // walk-up start, the walk-up maximum, which bounds every zone's target (boosts, gradients).
-      // The controller gets the lowest of what it does not know itself as the client ceiling.
-      const limit = effectiveCeiling(startCeilingSources(frame, settings, walkUp));
+      const client = body.clientId === undefined ? undefined : store.client(body.clientId);
+      if (body.clientId !== undefined) {
+        if (walkUp || (actor.role !== 'staff' && actor.role !== 'admin')) {
+          throw new HttpError(
+            403,
+            'forbidden',
+            'body.clientId: only staff start a session for a client record',
+            'body.clientId',
+          );
+        }
+        if (body.client !== undefined) {
+          throw new HttpError(
+            400,
+            'bad-request',
+            'body.client: give a client name or a clientId, not both',
+            'body.client',
+          );
+        }
+        if (client === undefined) {
+          throw new HttpError(
+            404,
+            'not-found',
+            `body.clientId: no client "${body.clientId}"`,
+            'body.clientId',
+          );
+        }
+      }
+      // One effective ceiling (gateway/limits.ts): the board's, the staff setting, for a walk-up
+      // start the walk-up maximum, which bounds every zone's target (boosts, gradients), and the
+      // client record's own limit. The controller gets the lowest of what it does not know itself
+      // as the client ceiling.
+      const limit = effectiveCeiling({
+        ...startCeilingSources(frame, settings, walkUp),
+        clientMmHg: client?.ceilingMmHg,
+      });
       const clientCeilingMmHg = limit.source === 'board' ? undefined : limit.ceilingMmHg;
       const highest = highestTargetMmHg(limit.ceilingMmHg);
       const peak = peakTargetMmHg(
@@ -344,7 +391,27 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
 
       let screening: SessionRecord['screening'];
-      if (walkUp || body.screening !== undefined) {
+      if (client !== undefined) {
+        if (body.screening !== undefined) {
+          // Kept on the record even when it blocks: staff must see why the next start is refused too.
+          const answered = screeningNow(body.screening, app.clock());
+          store.putClient({ ...client, screening: answered.record, updatedAtEpochMs: app.clock() });
+          await store.flush();
+          if (answered.blockedMessage !== undefined)
+            throw new HttpError(403, 'screening-blocked', answered.blockedMessage, answered.field);
+          screening = { answers: answered.record.answers, blocked: false };
+        } else {
+          const due = screeningDue(client, store.privacySettings(), app.clock());
+          if (due !== undefined) {
+            throw new HttpError(
+              400,
+              'screening-due',
+              `body.screening: ask the screening questions again before this start (${due})`,
+              'body.screening',
+            );
+          }
+        }
+      } else if (walkUp || body.screening !== undefined) {
         // An answered screening binds staff as well: an absolute contraindication is not a staff call.
         const outcome = evaluateScreening(body.screening);
         if (!outcome.ok) {
@@ -389,7 +456,8 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         stationId: frame.id,
         programId: program.id,
         programVersion: program.version,
-        client: walkUp ? 'walk-up' : (body.client ?? ''),
+        client: walkUp ? 'walk-up' : (client?.name ?? body.client ?? ''),
+        ...(client !== undefined ? { clientId: client.id } : {}),
         startedBy: actor.who,
         startedAtEpochMs: Date.now(),
         ...(pressureMmHg !== undefined ? { pressureMmHg } : {}),
@@ -550,21 +618,28 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
+      // Staff learn of a walk-up user's STOP at once (notifications): the lounge may be unwatched.
+      // The session comes from the latest frame in memory: the stop waits for nothing.
+      const sessionId =
+        request.actor.role === 'anonymous' ? link.runningSession(request.params.id) : undefined;
       const [frame] = await link.client.request('stop', {
         stationId: request.params.id,
         reason: stopReason(request.body.reason, request.actor),
       });
       if (frame === undefined)
         throw new HttpError(404, 'not-found', `no station "${request.params.id}"`, 'params.id');
+      if (sessionId !== undefined) await notifyWalkUpStops([[frame.id, sessionId]]);
       return stationView(frame, store.stationSettings(frame.id));
     },
   );
 
   const stopAll = { tags: ['stations'], body: StopBodySchema, response: { 200: StationListSchema } };
   app.post('/api/stop', { schema: stopAll }, async (request) => {
+    const running = request.actor.role === 'anonymous' ? link.runningSessions() : [];
     const frames = await link.client.request('stop', {
       reason: `all stations stopped by ${request.actor.who}`,
     });
+    await notifyWalkUpStops(running);
     return { stations: frames.map((f) => stationView(f, store.stationSettings(f.id))) };
   });
 

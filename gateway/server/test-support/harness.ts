@@ -13,6 +13,7 @@ import { ControllerClient } from '../../ipc-client.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { buildServer } from '../app.js';
 import type { ServerConfig } from '../config.js';
+import type { NotificationOptions } from '../plugins/notifications.js';
 import { hashSecret } from '../secrets.js';
 import { JsonStore } from '../../store/store.js';
 
@@ -114,6 +115,7 @@ export interface HarnessOptions {
   config?: Partial<ServerConfig>;
   /** Run the controller on slowTickBoard(): for tests that keep sessions running for seconds. */
   slowTick?: boolean;
+  notifications?: NotificationOptions;
 }
 
 export async function startHarness(t: TestContext, options: HarnessOptions = {}): Promise<Harness> {
@@ -156,6 +158,7 @@ export async function startHarness(t: TestContext, options: HarnessOptions = {})
     store,
     controller: client,
     now: () => Date.now() + clock.offsetMs,
+    ...(options.notifications !== undefined ? { notifications: options.notifications } : {}),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   await app.link.settled();
@@ -259,5 +262,26 @@ export async function waitFor<T>(
     if (v !== undefined) return v;
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Runs a start request on a ready board; when a loop-stall trip (see readyBoard) faulted the board
+ * between the wait and the request, waits again and repeats it, at most three times. Any other
+ * answer is returned as it is.
+ */
+export async function startOnReadyBoard<R extends { statusCode: number; body: string }>(
+  client: ControllerClient,
+  start: () => Promise<R>,
+): Promise<R> {
+  for (let i = 0; ; i++) {
+    await readyBoard(client);
+    const res = await start();
+    if (
+      i >= 2 ||
+      res.statusCode !== 409 ||
+      !/is (fault|venting), not idle|has a latched alarm/.test(res.body)
+    )
+      return res;
   }
 }
