@@ -271,5 +271,5 @@ test('a screening older than the setting is asked again; a contraindication is k
   assert.equal(unknown.statusCode, 404);
   const ok = await startOnReadyBoard(h.client, () => start({ screening: noAnswers }));
   assert.equal(ok.statusCode, 201, ok.body);
-  await h.app.inject({ method: 'POST', url: '/api/stations/bay-2/stop' });
+  await h.app.inject({ method: 'POST', url: '/api/stations/bay-2/stop', payload: {} });
 });

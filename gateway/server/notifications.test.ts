@@ -250,7 +250,7 @@ test('a walk-up STOP and a high alarm reach a webhook, ntfy and an e-mail inbox 
   assert.equal(walkUp.statusCode, 201, walkUp.body);
   await waitFor(() => (h.app.link.runningSession('lounge-1') !== undefined ? true : undefined));
   const stopAt = Date.now();
-  const stop = await h.app.inject({ method: 'POST', url: '/api/stations/lounge-1/stop' });
+  const stop = await h.app.inject({ method: 'POST', url: '/api/stations/lounge-1/stop', payload: {} });
   assert.equal(stop.statusCode, 200);
   const hookStop = await waitFor(
     () => http.got.find((r) => r.path === '/hook' && r.body.event === 'walk-up-stop'),
@@ -280,7 +280,7 @@ test('a walk-up STOP and a high alarm reach a webhook, ntfy and an e-mail inbox 
   );
   assert.equal(secondWalkUp.statusCode, 201, secondWalkUp.body);
   await waitFor(() => (h.app.link.runningSession('lounge-1') !== undefined ? true : undefined));
-  assert.equal((await h.app.inject({ method: 'POST', url: '/api/stop' })).statusCode, 200);
+  assert.equal((await h.app.inject({ method: 'POST', url: '/api/stop', payload: {} })).statusCode, 200);
   await waitFor(
     () =>
       http.got.filter((r) => r.path === '/hook' && r.body.event === 'walk-up-stop').length === 2
