@@ -10,12 +10,8 @@ import { ApiError, login, logout, whoAmI, type Actor } from '../api.js';
 import { LangSwitch } from '../components/LangSwitch.js';
 import { t } from '../i18n/index.js';
 import { PAGE_ROLES, setupInfo, tokenLogin, type AdminPage } from './adminApi.js';
-import { AuditPage } from './Audit.js';
-import { HistoryPage } from './History.js';
-import { ClientsPage, NotificationsPage, PrivacyPage } from './Privacy.js';
-import { ProgramsPage } from './Programs.js';
-import { StationsPage } from './Stations.js';
-import { UsersPage } from './Users.js';
+import './catalogue.js';
+import { AdminPageView } from './pages.js';
 import './admin.css';
 
 const PAGES = Object.keys(PAGE_ROLES) as AdminPage[];
@@ -87,16 +83,15 @@ export function Admin({ onLangChange }: { onLangChange: () => void }) {
       </header>
       <main class="admin-main">
         {current === undefined && <p>{t('admin.nothingForRole')}</p>}
-        {current === 'users' && (
-          <UsersPage firstRun={setup?.firstRun === true} onChanged={refreshSetup} onGo={go} />
+        {current !== undefined && (
+          <AdminPageView
+            page={current}
+            actor={actor}
+            firstRun={setup?.firstRun === true}
+            onChanged={refreshSetup}
+            onGo={go}
+          />
         )}
-        {current === 'stations' && <StationsPage actor={actor} />}
-        {current === 'programs' && <ProgramsPage actor={actor} />}
-        {current === 'history' && <HistoryPage />}
-        {current === 'audit' && <AuditPage />}
-        {current === 'clients' && <ClientsPage />}
-        {current === 'privacy' && <PrivacyPage />}
-        {current === 'notifications' && <NotificationsPage />}
       </main>
     </div>
   );

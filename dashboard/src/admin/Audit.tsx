@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api, type AuditEntry } from '../api.js';
-import { usePoll } from '../components/hooks.js';
+import { usePoll } from '../components/poll.js';
 import { t } from '../i18n/index.js';
 import { dayBound, query } from './adminApi.js';
 import { when } from './History.js';

@@ -6,7 +6,7 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api, type ProgramRecordView, type ScreeningQuestion } from '../api.js';
-import { usePoll } from '../components/hooks.js';
+import { usePoll } from '../components/poll.js';
 import { hasKey, num, t } from '../i18n/index.js';
 import { dayBound, query, SESSION_STATUSES, type SessionRow } from './adminApi.js';
 import { LineChart, zoneColour, type LineSeries } from './LineChart.js';

@@ -6,7 +6,7 @@
 import { useState } from 'preact/hooks';
 import { api, type ClientSummary } from '../api.js';
 import { ConsentBox } from '../components/ConsentBox.js';
-import { usePoll } from '../components/hooks.js';
+import { usePoll } from '../components/poll.js';
 import { t } from '../i18n/index.js';
 import { FieldError, useFieldErrors } from './fields.js';
 

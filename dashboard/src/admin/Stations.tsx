@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Actor } from '../api.js';
-import { usePoll } from '../components/hooks.js';
+import { usePoll } from '../components/poll.js';
 import { t } from '../i18n/index.js';
 import { QrSheet } from '../staff/QrSheet.js';
 import {

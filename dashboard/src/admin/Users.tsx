@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { usePoll } from '../components/hooks.js';
+import { usePoll } from '../components/poll.js';
 import { t } from '../i18n/index.js';
 import type { AdminPage, UserRole, UserView } from './adminApi.js';
 import { FieldError, useFieldErrors } from './fields.js';

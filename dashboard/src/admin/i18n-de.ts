@@ -2,6 +2,7 @@
 import type { adminEn } from './i18n-en.js';
 
 export const adminDe: Record<keyof typeof adminEn, string> = {
+  'admin.loadingPage': 'Seite wird geladen…',
   'admin.title': 'Presso-Verwaltung',
   'admin.login': 'Anmelden, um das Zentrum zu verwalten',
   'admin.secret': 'Passwort oder Mitarbeiter-PIN',

@@ -1,9 +1,10 @@
 /**
  * English strings of the admin pages, kept apart from the main catalogue (i18n/en.ts) so that only
- * the admin page downloads them: main.tsx adds them (i18n/index.ts addCatalogue) before it renders
- * the admin page. Their keys are part of MessageKey, so t() checks them like any other.
+ * the admin page downloads them: admin/catalogue.ts adds them (i18n/index.ts addCatalogue) when the
+ * admin page loads. Their keys are part of MessageKey, so t() checks them like any other.
  */
 export const adminEn = {
+  'admin.loadingPage': 'Loading the page…',
   'admin.title': 'Presso admin',
   'admin.login': 'Sign in to run the centre',
   'admin.secret': 'Password or staff PIN',
