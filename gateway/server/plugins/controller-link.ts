@@ -361,11 +361,14 @@ export const controllerLinkPlugin = shared<{ client: ControllerClient; now: () =
     // Every request that is not a read may command the controller: before its handler runs (which
     // may read state for its checks) and after it answered, reads ask the controller again.
     const command = (method: string) => method !== 'GET' && method !== 'HEAD';
-    app.addHook('onRequest', async (request) => {
+    // Callback hooks, not async ones: they run on every request and need no promise.
+    app.addHook('onRequest', (request, _reply, done) => {
       if (command(request.method)) link.noteCommand();
+      done();
     });
-    app.addHook('onResponse', async (request) => {
+    app.addHook('onResponse', (request, _reply, done) => {
       if (command(request.method)) link.noteCommand();
+      done();
     });
     app.addHook('onClose', async () => {
       link.stop();
