@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ADMIN_TOKEN, startHarness } from './test-support/harness.js';
 
-test('reads are not logged, commands and refusals are, each in one line with method, path and status', async (t) => {
+test('reads are not logged, commands and refusals are, each in one line; every answer has the security headers', async (t) => {
   const lines: { msg?: string; req?: { method?: string; url?: string }; res?: { statusCode?: number } }[] =
     [];
   const h = await startHarness(t, { logStream: { write: (l: string) => void lines.push(JSON.parse(l)) } });
@@ -31,6 +31,14 @@ test('reads are not logged, commands and refusals are, each in one line with met
 
   const logged = requests().map((l) => `${l.req?.method} ${l.req?.url} ${l.res?.statusCode}`);
   assert.deepEqual(logged, ['POST /api/stations/bay-1/stop 200', 'GET /api/stations/no-such-bay 404']);
+
+  // Helmet's headers on every answer (app.ts builds them once).
+  const headers = (await fetch(`${h.base}/api/health`)).headers;
+  assert.match(headers.get('content-security-policy') ?? '', /script-src 'self'/);
+  assert.doesNotMatch(headers.get('content-security-policy') ?? '', /upgrade-insecure-requests/);
+  assert.equal(headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(headers.get('x-frame-options'), 'SAMEORIGIN');
+  assert.match(headers.get('strict-transport-security') ?? '', /max-age=/);
 
   const ring = h.app.recentLog.all().join('\n');
   assert.match(ring, /GET \/api\/stations 200/, 'the support ring still has the reads');
