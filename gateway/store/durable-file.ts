@@ -36,13 +36,14 @@ export function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
-function describe(e: unknown): string {
+/** An error's message, or the thrown value in words. */
+export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 /** An I/O error that names the file, so "EACCES" in a log says which path to fix. */
 function ioError(action: string, file: string, e: unknown): Error {
-  const msg = describe(e);
+  const msg = errorMessage(e);
   const err = new Error(msg.includes(file) ? `${action}: ${msg}` : `${action} ${file}: ${msg}`, { cause: e });
   return Object.assign(err, { code: errorCode(e) });
 }
@@ -121,7 +122,7 @@ export function parseJson<T>(file: string, text: string, validate: (raw: unknown
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new CorruptFileError(file, `not valid JSON (${text.length} characters): ${describe(e)}`);
+    throw new CorruptFileError(file, `not valid JSON (${text.length} characters): ${errorMessage(e)}`);
   }
   try {
     return validate(raw);
