@@ -26,7 +26,7 @@ import { ControllerClient } from '../../gateway/ipc-client.js';
 import type { AlarmInfo, LoopLate } from '../../gateway/protocol.js';
 import { readyBoard } from '../../gateway/server/test-support/harness.js';
 import type { Runner } from './compile.js';
-import { call, sleep } from './http.js';
+import { call, sleep } from '../../test/support/http.js';
 import { spawnBenchController, spawnListening, type Proc } from './procs.js';
 import { round } from './stats.js';
 
