@@ -21,6 +21,7 @@ import {
   supportLogin,
   waitShown,
   type Gateway,
+  openBoard,
 } from './gateway.js';
 
 const skip = browserMissing();
@@ -32,8 +33,7 @@ after(() => (gw as Gateway | undefined)?.close());
 before(async () => {
   if (skip) return;
   gw = await startGateway();
-  board = await gw.page('/');
-  await board.locator('.tile.live').nth(3).waitFor({ timeout: 10_000 });
+  board = await openBoard(gw);
   await staffUnlock(board);
 });
 

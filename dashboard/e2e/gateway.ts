@@ -190,6 +190,18 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   return gw;
 }
 
+/** Waits until all four stations of the simulator board show live values on `board`. */
+export async function allLive(board: Page): Promise<void> {
+  await board.locator('.tile.live').nth(3).waitFor({ timeout: 10_000 });
+}
+
+/** The staff board on a fresh page, once its four stations show live values. */
+export async function openBoard(gw: Gateway): Promise<Page> {
+  const board = await gw.page('/');
+  await allLive(board);
+  return board;
+}
+
 async function prepare(gw: Gateway, users: boolean): Promise<void> {
   for (const [role, u] of users ? Object.entries(USERS) : []) {
     await gw.admin('POST', '/api/users', { id: u.id, name: u.id.toUpperCase(), role, secret: u.secret });

@@ -17,6 +17,7 @@ import {
   supportLogin,
   waitShown,
   type Gateway,
+  openBoard,
 } from './gateway.js';
 
 const skip = browserMissing();
@@ -33,8 +34,7 @@ before(async () => {
   // Support first, so its two-minute chart has the whole run on it for the screenshot.
   support = await gw.page('/support');
   await supportLogin(support);
-  board = await gw.page('/');
-  await board.locator('.tile.live').nth(3).waitFor({ timeout: 10_000 });
+  board = await openBoard(gw);
 });
 
 /** Zone pressures as the tile shows them (null: not shown as live). */
