@@ -7,6 +7,7 @@
  */
 import { render, type FunctionComponent } from 'preact';
 import { useState } from 'preact/hooks';
+import { addCatalogue } from './i18n/index.js';
 import './styles.css';
 
 type Surface = FunctionComponent<{ onLangChange: () => void }>;
@@ -18,7 +19,15 @@ async function surfaceFor(path: string): Promise<Surface> {
     const { WalkUp } = await import('./walkup/WalkUp.js');
     return (props) => <WalkUp stationId={stationId} {...props} />;
   }
-  if (path === '/admin' || path.startsWith('/admin/')) return (await import('./admin/Admin.js')).Admin;
+  if (path === '/admin' || path.startsWith('/admin/')) {
+    const [{ Admin }, { adminEn }, { adminDe }] = await Promise.all([
+      import('./admin/Admin.js'),
+      import('./admin/i18n-en.js'),
+      import('./admin/i18n-de.js'),
+    ]);
+    addCatalogue({ en: adminEn, de: adminDe });
+    return Admin;
+  }
   if (path.startsWith('/support')) return (await import('./support/Support.js')).Support;
   return (await import('./staff/StaffBoard.js')).StaffBoard;
 }

@@ -10,7 +10,13 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { ControllerClient } from '../ipc-client.js';
 import type { Store } from '../store/types.js';
 import type { ServerConfig } from './config.js';
@@ -57,6 +63,37 @@ export interface BuildServerOptions {
   notifications?: NotificationOptions;
 }
 
+/** A read that took this long is logged like a command (docs/deploy.md, "Logs"). */
+export const SLOW_REQUEST_MS = 1000;
+
+/**
+ * Fastify logs two lines per request. At a busy centre the reads (boards poll) were most of the
+ * journal and a sixth of the web process's CPU (docs/benchmarks.md), so one line per request goes
+ * to the journal, when it completes, and only for a command (anything but a read), a refusal or
+ * error (status 400 and above) or a read slower than SLOW_REQUEST_MS. Every request, reads
+ * included, is still in the support page's ring (plugins/recent-log.ts); commands are also audited.
+ * Fastify's other lines (errors in handlers, unknown routes) are untouched.
+ */
+class RequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    if (!error && read && reply.statusCode < 400 && reply.elapsedTime < SLOW_REQUEST_MS) return;
+    // The request itself is in the line: without the incoming line it would be missing.
+    if (error)
+      reply.log.error(
+        { req: request, res: reply, err: error, responseTime: reply.elapsedTime },
+        'request errored',
+      );
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 /** Bodies are small JSON (a program is < 2 KB); anything larger is a mistake or an attack. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -71,6 +108,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     bodyLimit: BODY_LIMIT_BYTES,
     // Reject a request that hangs rather than hold the Pi's memory for it.
     requestTimeout: 30_000,
+    logController: new RequestLog(),
   };
   // Under HTTPS Fastify's instance is typed for an https.Server; routes, hooks, Socket.IO and
   // request.protocol work the same on it, so the rest of the app keeps the one type.
@@ -82,6 +120,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     : Fastify(common);
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   installErrorHandler(app);
+
   // A command with nothing to add (stop, acknowledge) may come without a body; its schema then
   // sees an empty object, so optional fields stay optional and unknown ones are still refused.
   app.addHook('preValidation', async (request) => {

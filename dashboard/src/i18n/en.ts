@@ -3,7 +3,6 @@
  * catalogue for another language must have every key (i18n/index.ts), so a missing translation is
  * a type error, not an English word in a German screen. `{name}` marks a value filled in by t().
  */
-import { adminEn } from '../admin/i18n-en.js';
 
 export const en = {
   'app.title': 'Presso Gateway',
@@ -222,7 +221,14 @@ export const en = {
   'screening.physician-care': 'Are you pregnant, under a doctor’s care, or taking blood thinners?',
   'screening.recent-surgery': 'Have you had surgery or an injury recently?',
   'screening.pacemaker': 'Do you have a pacemaker or another implanted device?',
-  ...adminEn,
+  'adjust.softer': 'Softer',
+  'adjust.stronger': 'Stronger',
+  'adjust.setpoint': 'Set {p} mmHg',
+  'adjust.pending': 'from the next cycle',
+  'adjust.failed': 'Not changed: {message}',
+  'adjust.softerLabel': 'Softer: {p} mmHg',
+  'adjust.strongerLabel': 'Stronger: {p} mmHg',
 } as const;
 
-export type MessageKey = keyof typeof en;
+/** The keys every page has; the admin page adds its own (admin/i18n-en.ts). */
+export type CoreKey = keyof typeof en;

@@ -255,7 +255,7 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   async function frameOf(id: string): Promise<StationFrame> {
-    const [frame] = await link.client.request('state', { stationId: id });
+    const [frame] = await link.state(id);
     if (frame === undefined) throw new HttpError(404, 'not-found', `no station "${id}"`, 'params.id');
     return frame;
   }
@@ -268,7 +268,7 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/stations',
     { schema: { tags: ['stations'], response: { 200: StationListSchema } } },
     async () => {
-      const frames = await link.client.request('state', {});
+      const frames = await link.state();
       return { stations: frames.map((f) => stationView(f, store.stationSettings(f.id))) };
     },
   );

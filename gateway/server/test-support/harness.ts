@@ -115,6 +115,8 @@ export interface HarnessOptions {
   /** Run the controller on slowTickBoard(): for tests that keep sessions running for seconds. */
   slowTick?: boolean;
   notifications?: NotificationOptions;
+  /** Where the server's log lines go (JSON lines at level info); absent = no logger. */
+  logStream?: { write(line: string): void };
 }
 
 /**
@@ -166,6 +168,7 @@ export async function startHarness(t: CleanupHook, options: HarnessOptions = {})
     controller: client,
     now: () => Date.now() + clock.offsetMs,
     ...(options.notifications !== undefined ? { notifications: options.notifications } : {}),
+    ...(options.logStream !== undefined ? { logger: { level: 'info', stream: options.logStream } } : {}),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   await app.link.settled();
