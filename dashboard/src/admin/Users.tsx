@@ -3,13 +3,14 @@
  * viewer), disabling one, and resetting a PIN or password. The rules are the API's: its answer
  * is shown next to the field it names.
  */
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { usePoll } from '../components/hooks.js';
 import { TextField } from '../components/TextField.js';
 import { t } from '../i18n/index.js';
 import type { AdminPage, UserRole, UserView } from './adminApi.js';
-import { FieldError, useFieldErrors } from './fields.js';
+import { FieldError, useFieldErrors, type FieldErrors } from './fields.js';
 
 const ROLES: UserRole[] = ['staff', 'viewer', 'support', 'admin'];
 
@@ -156,18 +157,15 @@ function NewUserForm({ onCreated }: { onCreated: (id: string) => void }) {
         </select>
         <small class="muted">{t(`users.roleHint.${role}`)}</small>
       </label>
-      <TextField
+      <SecretField
         label={pin ? t('users.pin') : t('users.password')}
         name="secret"
-        type="password"
-        autocomplete="new-password"
+        pin={pin}
         inputMode={pin ? 'numeric' : 'text'}
         value={secret}
         onValue={setSecret}
-      >
-        <small class="muted">{pin ? t('users.pinHint') : t('users.passwordHint')}</small>
-        <FieldError errors={errors} field="body.secret" />
-      </TextField>
+        errors={errors}
+      />
       <FieldError errors={errors} field="" />
       <button type="submit" class="btn btn-primary">
         {t('users.create')}
@@ -191,21 +189,18 @@ function ResetForm({ user, onDone }: { user: UserView; onDone: () => void }) {
         api('PATCH', `/api/users/${encodeURIComponent(user.id)}`, { secret }).then(onDone, errors.take);
       }}
     >
-      <TextField
+      <SecretField
         label={
           <>
             {pin ? t('users.newPin') : t('users.newPassword')} — {user.name}
           </>
         }
         name="new-secret"
-        type="password"
-        autocomplete="new-password"
+        pin={pin}
         value={secret}
         onValue={setSecret}
-      >
-        <small class="muted">{pin ? t('users.pinHint') : t('users.passwordHint')}</small>
-        <FieldError errors={errors} field="body.secret" />
-      </TextField>
+        errors={errors}
+      />
       <FieldError errors={errors} field="" />
       <div class="row">
         <button type="submit" class="btn btn-primary">
@@ -216,5 +211,39 @@ function ResetForm({ user, onDone }: { user: UserView; onDone: () => void }) {
         </button>
       </div>
     </form>
+  );
+}
+
+/** A new PIN (staff) or password, with the rule it must meet and the server's answer to it. */
+function SecretField({
+  label,
+  name,
+  pin,
+  inputMode,
+  value,
+  onValue,
+  errors,
+}: {
+  label: ComponentChildren;
+  name: string;
+  pin: boolean;
+  inputMode?: 'numeric' | 'text';
+  value: string;
+  onValue: (v: string) => void;
+  errors: FieldErrors;
+}) {
+  return (
+    <TextField
+      label={label}
+      name={name}
+      type="password"
+      autocomplete="new-password"
+      inputMode={inputMode}
+      value={value}
+      onValue={onValue}
+    >
+      <small class="muted">{pin ? t('users.pinHint') : t('users.passwordHint')}</small>
+      <FieldError errors={errors} field="body.secret" />
+    </TextField>
   );
 }
