@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { PACKAGE_ROOT } from '../../gateway/paths.js';
 import {
@@ -188,6 +189,34 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     });
   }
   return gw;
+}
+
+/**
+ * One gateway for all the tests of a file: started before the first (not at all when the browser
+ * is missing: the tests skip themselves on `browserMissing()`), `ready` then opens what they share,
+ * and closed after the last.
+ */
+export function gatewayForFile(ready: (gw: Gateway) => Promise<void>, options: GatewayOptions = {}): void {
+  let gw: Gateway | undefined;
+  // gw is unset when the browser is missing or the start failed.
+  after(() => gw?.close());
+  before(async () => {
+    if (browserMissing()) return;
+    gw = await startGateway(options);
+    await ready(gw);
+  });
+}
+
+/** Waits until all four stations of the simulator board show live values on `board`. */
+export async function allLive(board: Page): Promise<void> {
+  await board.locator('.tile.live').nth(3).waitFor({ timeout: 10_000 });
+}
+
+/** The staff board on a fresh page, once its four stations show live values. */
+export async function openBoard(gw: Gateway): Promise<Page> {
+  const board = await gw.page('/');
+  await allLive(board);
+  return board;
 }
 
 async function prepare(gw: Gateway, users: boolean): Promise<void> {

@@ -5,7 +5,7 @@
  * every write here is: temporary file in the same directory → write → fsync → rename over the
  * target → fsync the directory (the rename itself is only durable once the directory is synced).
  */
-import { lstat, open, readFile, rename, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
 
@@ -110,6 +110,16 @@ export async function readTextIfExists(file: string): Promise<string | null> {
   } catch (e) {
     if (errorCode(e) === 'ENOENT') return null;
     throw ioError('cannot read', file, e);
+  }
+}
+
+/** The names in `dir`, or none when it does not exist yet (nothing was written there). */
+export async function namesIfExists(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if (errorCode(e) === 'ENOENT') return [];
+    throw e;
   }
 }
 

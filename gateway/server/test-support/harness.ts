@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { ControllerClient } from '../../ipc-client.js';
@@ -120,7 +119,15 @@ export interface HarnessOptions {
   logStream?: { write(line: string): void };
 }
 
-export async function startHarness(t: TestContext, options: HarnessOptions = {}): Promise<Harness> {
+/**
+ * Where a harness registers its own shutdown: a test's context (node:test runs it after the test),
+ * or a campaign's list of cleanups that it runs when done.
+ */
+export interface CleanupHook {
+  after(fn: () => unknown): void;
+}
+
+export async function startHarness(t: CleanupHook, options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'presso-server-'));
   const controller = spawnController(dataDir, options.slowTick ? slowTickBoard(dataDir) : undefined);
   const store = new JsonStore({ dataDir, writeDelayMs: 20 });
