@@ -96,14 +96,14 @@ function signedIn(
   request: FastifyRequest,
   reply: FastifyReply,
   result: NonNullable<ReturnType<Auth['tokenLogin']>>,
-  secure: boolean,
 ) {
   request.actor = { who: result.login.userId, role: result.login.role };
   void reply.setCookie(LOGIN_COOKIE, result.id, {
     path: '/',
     httpOnly: true,
     sameSite: 'strict',
-    secure,
+    // Under HTTPS the cookie is never sent over plain HTTP (the password and the token login alike).
+    secure: request.protocol === 'https',
     expires: new Date(result.login.expiresAtEpochMs),
   });
   return {
@@ -141,7 +141,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new HttpError(401, 'unauthorized', 'wrong user or PIN/password');
       }
       // Under HTTPS the login never travels over plain HTTP (the redirect port) again.
-      return signedIn(request, reply, result, request.protocol === 'https');
+      return signedIn(request, reply, result);
     },
   );
 
@@ -169,7 +169,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.auditKind = 'failed-auth';
         throw new HttpError(401, 'unauthorized', 'wrong admin token (or none is set: PRESSO_ADMIN_TOKEN)');
       }
-      return signedIn(request, reply, result, false);
+      return signedIn(request, reply, result);
     },
   );
 
