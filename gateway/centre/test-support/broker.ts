@@ -144,7 +144,7 @@ export function retained(
   filter: string,
   auth?: { user: string; password: string },
 ): Map<string, string> {
-  let out = '';
+  let out: string;
   try {
     out = execFileSync(
       'mosquitto_sub',
