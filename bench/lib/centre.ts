@@ -160,7 +160,9 @@ export async function runCentreBench(o: CentreBenchOptions): Promise<CentreBench
       });
       await new Promise<void>((resolve, reject) => {
         s.once('connect', () => resolve());
-        s.once('connect_error', reject);
+        s.once('connect_error', (e) =>
+          reject(new Error(`board ${i + 1} could not connect: ${e.message}\n${web.errors().slice(-4000)}`)),
+        );
       });
       await s.timeout(5000).emitWithAck('subscribe', { overview: true });
       await s.timeout(5000).emitWithAck('subscribe', { centre: true });

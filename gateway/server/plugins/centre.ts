@@ -376,6 +376,22 @@ export const centrePlugin = shared('presso-centre', async (app) => {
     client.on('alarm-cleared', (a) => centre.onAlarm('cleared', a)),
     app.link.onSessionChange((c) => centre.onSession(c.kind, c.session)),
   ];
+  // Acknowledgements are the routes' (the controller has no event for them): read off the answer.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (
+      reply.statusCode === 200 &&
+      typeof payload === 'string' &&
+      request.routeOptions.url?.endsWith('/acknowledge') === true
+    ) {
+      try {
+        const body = JSON.parse(payload) as { acknowledged?: AlarmInfo[] };
+        for (const a of body.acknowledged ?? []) centre.onAlarm('acknowledged', a);
+      } catch {
+        // Not the answer it looked like; nothing to announce.
+      }
+    }
+    return payload;
+  });
   app.live.onCentreStatus(centre.status());
   // Started once listening: the status it publishes names this gateway's address.
   app.addHook('onListen', async () => centre.start());
