@@ -7,12 +7,21 @@
  * station and the view recovers, and a gateway that dies shows offline within its keep-alive.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { io as connect, type Socket } from 'socket.io-client';
-import type { CentreStationsResponse, CentreStatus, StatePayload } from '../centre/schemas.js';
+import { Compile } from 'typebox/compile';
+import {
+  SessionEventPayloadSchema,
+  StatePayloadSchema,
+  StatusPayloadSchema,
+  type CentreStationsResponse,
+  type CentreStatus,
+  type StatePayload,
+} from '../centre/schemas.js';
 import { mqttPub, retained, startBroker, type Broker } from '../centre/test-support/broker.js';
 import { ControllerClient } from '../ipc-client.js';
 import type { SessionRecord } from '../store/types.js';
@@ -115,7 +124,9 @@ async function startSession(g: Gateway, station = 'bay-1'): Promise<SessionRecor
 
 /** A's board: the live link subscribed to its own stations and the centre's. */
 async function board(t: TestContext, g: Gateway) {
-  const socket: Socket = connect(g.base, { transports: ['websocket'], reconnection: false });
+  // Reconnects and subscribes again, as the dashboard does: on a loaded machine a websocket can
+  // miss its ping deadline, which is not what this test is about.
+  const socket: Socket = connect(g.base, { transports: ['websocket'], reconnectionDelay: 200 });
   t.after(() => socket.close());
   const views = new Map<string, Record<string, unknown>>();
   const seenAt = new Map<string, number>();
@@ -131,10 +142,15 @@ async function board(t: TestContext, g: Gateway) {
   });
   assert.deepEqual(await socket.timeout(2000).emitWithAck('subscribe', { overview: true }), { ok: true });
   assert.deepEqual(await socket.timeout(2000).emitWithAck('subscribe', { centre: true }), { ok: true });
+  socket.io.on('reconnect', () => {
+    console.log(`# ${g.id}'s board reconnected`);
+    socket.emit('subscribe', { overview: true });
+    socket.emit('subscribe', { centre: true });
+  });
   return { views, seenAt, centre: () => centre as CentreStatus | null };
 }
 
-test('three gateways on one broker act as one centre', async (t) => {
+test('three gateways on one broker act as one centre', { timeout: 150_000 }, async (t) => {
   const broker = await startBroker({ users: PASSWORDS, acl: ACL });
   t.after(async () => {
     await broker.kill();
@@ -146,6 +162,25 @@ test('three gateways on one broker act as one centre', async (t) => {
     Gateway,
   ];
   const onA = await board(t, a);
+  // B's events (not retained), as a read-only client of the broker sees them.
+  const sub = spawn('mosquitto_sub', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(broker.port),
+    '-u',
+    'visitor',
+    '-P',
+    PASSWORDS.visitor ?? '',
+    '-v',
+    '-t',
+    `presso/${CENTRE}/gw-b/sessions`,
+    '-t',
+    `presso/${CENTRE}/gw-b/alarms`,
+  ]);
+  let events = '';
+  sub.stdout.on('data', (c: Buffer) => (events += c.toString()));
+  t.after(() => sub.kill());
   await until('A sees all three gateways online', 10_000, () =>
     onA.centre()?.gateways.filter((g) => g.online).length === 3 ? true : undefined,
   );
@@ -172,6 +207,7 @@ test('three gateways on one broker act as one centre', async (t) => {
     string,
     unknown
   >;
+  assert.ok(Compile(StatusPayloadSchema).Check(status), JSON.stringify(status));
   assert.equal(status.online, true);
   assert.equal(status.gatewayId, 'gw-b');
   assert.match(String(status.url), /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -179,6 +215,7 @@ test('three gateways on one broker act as one centre', async (t) => {
   const state = JSON.parse(
     topicsSeen.get(`presso/${CENTRE}/gw-b/stations/bay-1/state`) ?? 'null',
   ) as StatePayload;
+  assert.ok(Compile(StatePayloadSchema).Check(state), 'the state matches its documented schema');
   assert.equal(state.gatewayId, 'gw-b');
   assert.equal(state.id, 'bay-1');
   assert.equal(state.state, 'running');
@@ -240,6 +277,21 @@ test('three gateways on one broker act as one centre', async (t) => {
   );
   const ended = history.sessions.find((s) => s.id === session.id);
   assert.match(String(ended?.reason), /stopped from the centre by gw-a: anonymous/);
+  // The sessions topic said it started and ended, with the documented payload and no name.
+  const sessionEvents = await until('B announced the end of its session', 5000, () => {
+    const list = events
+      .split('\n')
+      .filter((l) => l.startsWith(`presso/${CENTRE}/gw-b/sessions `))
+      .map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)) as { kind: string; sessionId: string });
+    return list.some((e) => e.kind === 'ended' && e.sessionId === session.id) ? list : undefined;
+  });
+  const checkEvent = Compile(SessionEventPayloadSchema);
+  assert.ok(
+    sessionEvents.every((e) => checkEvent.Check(e)),
+    JSON.stringify(sessionEvents),
+  );
+  assert.ok(sessionEvents.some((e) => e.kind === 'started' && e.sessionId === session.id));
+  assert.ok(!events.includes('Secret Client'), 'no client name in the events');
   const audit = await json<{ audit: { who: string; what: string; from: string; ok: boolean }[] }>(
     await fetch(`${b.base}/api/audit?action=mqtt`, { headers: AUTH }),
   );
@@ -290,7 +342,12 @@ test('three gateways on one broker act as one centre', async (t) => {
   await b.web.kill('SIGKILL');
   await until('A shows B offline', KEEPALIVE_S * 1500 + 1000, () =>
     onA.centre()?.gateways.find((g) => g.gatewayId === 'gw-b')?.online === false ? true : undefined,
-  );
+  ).catch(async (e: Error) => {
+    const l = await json<CentreStationsResponse>(await fetch(`${a.base}/api/centre/stations`));
+    throw new Error(
+      `${e.message}; A's REST: broker ${l.broker}, ${JSON.stringify(l.gateways)}; its board: ${JSON.stringify(onA.centre())}\n${restarted.output()}`,
+    );
+  });
   console.log(`# A showed B offline ${Date.now() - killedAt} ms after B was killed`);
   const refused = await fetch(`${a.base}/api/centre/stations/gw-b/bay-2/stop`, {
     method: 'POST',
