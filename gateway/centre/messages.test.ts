@@ -77,4 +77,8 @@ test('the registry bounds what a flooded broker can make it hold', () => {
     assert.equal(r.onStatus(`g${i}`, { online: true, gatewayId: `g${i}` }), true);
   assert.equal(r.onStatus('one-too-many', { online: true, gatewayId: 'one-too-many' }), false);
   assert.equal(r.gatewayList().length, MAX_GATEWAYS);
+  // After a reconnect no one is known to be online until the broker says so again.
+  r.forgetStatuses();
+  assert.ok(r.gatewayList().every((g) => !g.online));
+  assert.equal(r.online('g1'), false);
 });

@@ -50,6 +50,15 @@ export class CentreRegistry {
     return true;
   }
 
+  /**
+   * On every (re)connect: a status heard before is not known to be true any more (a gateway that
+   * died while the broker was away left no last will on the new one). The broker's retained
+   * statuses, sent on subscribing, say again who is online.
+   */
+  forgetStatuses(): void {
+    for (const g of this.gateways.values()) g.status = null;
+  }
+
   onStateCleared(gatewayId: string, stationId: string): void {
     this.gateways.get(gatewayId)?.stations.delete(stationId);
   }

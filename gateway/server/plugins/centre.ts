@@ -187,6 +187,7 @@ export class Centre {
   private onBrokerState(state: BrokerState, detail?: string): void {
     if (state === 'connected') {
       this.app.log.info(`centre: connected to ${this.link.settings.url} as ${this.selfId}`);
+      this.registry.forgetStatuses();
       // A broker that restarted without its retained messages gets every state again now.
       this.gate.reset();
       for (const f of this.frames.values()) this.onFrame(f);
