@@ -56,7 +56,8 @@ export interface CentreBenchResult {
 const CENTRE = 'bench';
 const STATE_RATE_HZ = 2;
 
-function statePayload(gatewayId: string, n: number, tick: number): StatePayload {
+/** A running station's state as a gateway publishes it (also the centre board's e2e test's). */
+export function statePayload(gatewayId: string, n: number, tick: number): StatePayload {
   const zones = Array.from({ length: 8 }, (_, i) => ({
     zone: i + 1,
     pressureMmHg: Math.round(20 + 20 * Math.sin((tick + i + n) / 3)),
