@@ -61,14 +61,40 @@ test('a valid state, status and stop are read; everything else names what was wr
 
 test('states go out on change only, at most two a second per station', () => {
   const gate = new StateGate();
-  assert.equal(gate.offer('bay-1', 'a', 0), true);
-  assert.equal(gate.offer('bay-1', 'a', 2000), false, 'no change, nothing sent');
-  assert.equal(gate.offer('bay-1', 'b', 2100), true);
-  assert.equal(gate.offer('bay-1', 'c', 2400), false, 'too soon after the last');
-  assert.equal(gate.offer('bay-2', 'c', 2400), true, 'per station');
-  assert.equal(gate.offer('bay-1', 'c', 2600), true, 'the latest goes out after the interval');
+  assert.equal(
+    gate.offer('bay-1', () => 'a', 0),
+    true,
+  );
+  assert.equal(
+    gate.offer('bay-1', () => 'a', 2000),
+    false,
+    'no change, nothing sent',
+  );
+  assert.equal(
+    gate.offer('bay-1', () => 'b', 2100),
+    true,
+  );
+  assert.equal(
+    gate.offer('bay-1', () => 'c', 2400),
+    false,
+    'too soon after the last',
+  );
+  assert.equal(
+    gate.offer('bay-2', () => 'c', 2400),
+    true,
+    'per station',
+  );
+  assert.equal(
+    gate.offer('bay-1', () => 'c', 2600),
+    true,
+    'the latest goes out after the interval',
+  );
   gate.reset();
-  assert.equal(gate.offer('bay-1', 'c', 2601), true, 'after a reconnect everything goes out again');
+  assert.equal(
+    gate.offer('bay-1', () => 'c', 2601),
+    true,
+    'after a reconnect everything goes out again',
+  );
 });
 
 test('the registry bounds what a flooded broker can make it hold', () => {

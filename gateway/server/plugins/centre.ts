@@ -94,9 +94,14 @@ export class Centre {
   onFrame(frame: StationFrame): void {
     this.frames.set(frame.id, frame);
     if (!this.link.connected()) return;
-    const payload = this.stateOf(frame);
-    const { atEpochMs: _at, ...comparable } = payload;
-    if (this.gate.offer(frame.id, JSON.stringify(comparable), performance.now())) this.publishState(payload);
+    let payload: StatePayload | undefined;
+    const key = () => {
+      payload = this.stateOf(frame);
+      const { atEpochMs: _at, ...comparable } = payload;
+      return JSON.stringify(comparable);
+    };
+    if (this.gate.offer(frame.id, key, performance.now()) && payload !== undefined)
+      this.publishState(payload);
   }
 
   onAlarm(change: 'raised' | 'cleared' | 'acknowledged', a: AlarmInfo): void {
@@ -263,9 +268,10 @@ export class Centre {
         }
         this.frames.set(frame.id, frame);
         // At once, whatever the rate: the sender is waiting for it.
+        // Recorded as sent, so the next frame goes out only if something changed after it.
         const payload = this.stateOf(frame);
         const { atEpochMs: _at, ...comparable } = payload;
-        this.gate.offer(frame.id, JSON.stringify(comparable), -Infinity);
+        this.gate.sent(frame.id, JSON.stringify(comparable), performance.now());
         this.publishState(payload);
       }
     } catch (e) {
