@@ -95,6 +95,16 @@ test(
     assert.equal(await remote.getByRole('link', { name: 'Start on its board…' }).getAttribute('href'), X_URL);
     assert.equal(await remote.getByRole('button', { name: 'Start…' }).count(), 0);
 
+    // STOP ALL reaches it too (and this gateway's own stations, which are idle).
+    x.publish(`${base}/stations/bay-1/state`, JSON.stringify(statePayload('gw-x', 1, 11)), {
+      qos: 1,
+      retain: true,
+    });
+    await remote.locator('.tile[data-state="running"]').waitFor({ timeout: 10_000 });
+    await board.getByRole('button', { name: 'STOP ALL' }).click();
+    await remote.locator('.tile[data-state="idle"]').waitFor({ timeout: 10_000 });
+    assert.equal(stops.length, 2);
+
     // gw-x crashes (its connection drops without a goodbye): the broker publishes its last will,
     // and its group is greyed and labelled offline.
     x.stream.destroy();

@@ -6,11 +6,11 @@
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { StationViewSchema } from '../server/responses.js';
+import { MQTT_ID_PATTERN } from './ids.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-/** Gateway and centre ids are topic levels: no `/`, `+`, `#` or spaces. */
-export const MQTT_ID_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
+export { MQTT_ID_PATTERN };
 export const GatewayIdSchema = Type.String({
   pattern: MQTT_ID_PATTERN,
   description: 'letters, digits, ".", "_" or "-", at most 64 (a topic level)',

@@ -16,7 +16,7 @@ import Type, { type Static } from 'typebox';
 import { schemaProblems } from '../config-check.js';
 import { controllerSocketPath } from '../paths.js';
 import type { CentreSettings } from '../centre/link.js';
-import { MQTT_ID_PATTERN } from '../centre/schemas.js';
+import { MQTT_ID_PATTERN } from '../centre/ids.js';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
