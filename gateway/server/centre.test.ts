@@ -162,6 +162,13 @@ test('three gateways on one broker act as one centre', { timeout: 150_000 }, asy
     Gateway,
   ];
   const onA = await board(t, a);
+  // A client of A that did not ask for the centre (a walk-up page, the support chart).
+  const plain = connect(a.base, { transports: ['websocket'] });
+  t.after(() => plain.close());
+  const plainIds = new Set<string>();
+  plain.on('station', (m: { id: string }) => plainIds.add(m.id));
+  await new Promise<void>((resolve) => plain.once('connect', () => resolve()));
+  assert.deepEqual(await plain.timeout(2000).emitWithAck('subscribe', { overview: true }), { ok: true });
   // B's events (not retained), as a read-only client of the broker sees them.
   const sub = spawn('mosquitto_sub', [
     '-h',
@@ -197,6 +204,8 @@ test('three gateways on one broker act as one centre', { timeout: 150_000 }, asy
   assert.equal(tile.stationId, 'bay-1');
   assert.ok(Array.isArray(tile.zones) && (tile.zones as unknown[]).length > 0);
   assert.ok(!onA.views.has('gw-a/bay-1'), "A's own stations come from its controller, not the broker");
+  assert.ok(plainIds.has('bay-1'), 'the overview client gets A’s stations');
+  assert.ok(![...plainIds].some((id) => id.includes('/')), 'and no other gateway’s without {centre: true}');
 
   // The retained topics carry the documented payloads, and no client name.
   const topicsSeen = retained(broker, `presso/${CENTRE}/#`, {
