@@ -104,6 +104,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Create the test users (default); false leaves the database empty, as on a first start. */
   users?: boolean;
+  /** More environment for the web process (the centre's broker, docs/centre.md). */
+  env?: Record<string, string>;
 }
 
 /** The caller registers `close()` (t.after, or a module-level after hook). */
@@ -119,7 +121,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   } catch {
     // Not root: the readyBoard() step below acknowledges a stray loop-stall instead.
   }
-  const env = { PRESSO_ADMIN_TOKEN: ADMIN_TOKEN, PRESSO_LOGIN_ATTEMPTS_PER_MIN: '1000' };
+  const env = { PRESSO_ADMIN_TOKEN: ADMIN_TOKEN, PRESSO_LOGIN_ATTEMPTS_PER_MIN: '1000', ...options.env };
   let web = await spawnWeb(dataDir, env);
   const port = new URL(web.base).port;
   // Chromium runs niced for the same reason (a wrapper, since playwright only takes a binary path).

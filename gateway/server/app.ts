@@ -25,6 +25,7 @@ import type { TlsFiles } from './https.js';
 import { clockPlugin } from './plugins/clock.js';
 import { installErrorHandler } from './errors.js';
 import { auditPlugin } from './plugins/audit.js';
+import { centrePlugin } from './plugins/centre.js';
 import { authPlugin } from './plugins/auth.js';
 import { configPlugin } from './plugins/config.js';
 import { controllerLinkPlugin } from './plugins/controller-link.js';
@@ -35,6 +36,7 @@ import { recentLogPlugin } from './plugins/recent-log.js';
 import { requestGuardPlugin } from './plugins/request-guard.js';
 import { storePlugin } from './plugins/store.js';
 import { alarmRoutes } from './routes/alarms.js';
+import { centreRoutes } from './routes/centre.js';
 import { authRoutes } from './routes/auth.js';
 import { clientRoutes } from './routes/clients.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -173,6 +175,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(recentLogPlugin, { now });
   await app.register(privacyJobPlugin, { now });
   await app.register(notificationsPlugin, { now, options: opts.notifications ?? {} });
+  await app.register(centrePlugin);
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
@@ -185,6 +188,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(supportRoutes);
   await app.register(clientRoutes);
   await app.register(notificationRoutes);
+  await app.register(centreRoutes);
   await app.register(dashboardRoutes);
   return app;
 }

@@ -23,6 +23,13 @@ export const de: Record<CoreKey, string> = {
   'priority.medium': 'MITTEL',
   'priority.low': 'NIEDRIG',
 
+  'centre.thisGateway': 'Dieses Gateway ({id})',
+  'centre.gateway': 'Gateway {name}',
+  'centre.offline': 'offline — Werte nicht aktuell; direkt an der Station STOPPEN',
+  'centre.stale':
+    'Die Zentrumsansicht ist veraltet: Der Broker ist nicht erreichbar. Die eigenen Stationen dieses Gateways sind aktuell.',
+  'centre.openBoard': 'Auf seiner Tafel starten…',
+
   'board.title': 'Stationen',
   'board.stopAll': 'ALLE STOPPEN',
   'board.stop': 'STOPP',

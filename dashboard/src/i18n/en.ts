@@ -27,6 +27,13 @@ export const en = {
   'priority.low': 'LOW',
 
   'board.title': 'Stations',
+
+  'centre.thisGateway': 'This gateway ({id})',
+  'centre.gateway': 'Gateway {name}',
+  'centre.offline': 'offline — values are not live; STOP it at the station',
+  'centre.stale':
+    'The centre view is stale: the broker is not reachable. This gateway’s own stations are live.',
+  'centre.openBoard': 'Start on its board…',
   'board.stopAll': 'STOP ALL',
   'board.stop': 'STOP',
   'board.stopStation': 'Stop {name}',
