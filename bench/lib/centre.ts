@@ -23,7 +23,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import type { StatePayload } from '../../gateway/centre/schemas.js';
 import { startBroker } from '../../gateway/centre/test-support/broker.js';
 import type { Runner } from './compile.js';
-import { sleep } from './http.js';
+import { sleep } from '../../test/support/http.js';
 import { ProcMonitor } from './procstat.js';
 import { spawnBenchController, spawnListening, type Proc } from './procs.js';
 import { round, summary } from './stats.js';

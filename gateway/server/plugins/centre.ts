@@ -259,7 +259,10 @@ export class Centre {
     let ok = false;
     let detail = reason;
     try {
+      // A command outside HTTP: REST reads after it ask the controller (ControllerLink.state()).
+      this.app.link.noteCommand();
       const [frame] = await this.app.link.client.request('stop', { stationId, reason });
+      this.app.link.noteCommand();
       if (frame === undefined) detail = `no station "${stationId}"`;
       else {
         ok = true;
