@@ -9,9 +9,7 @@ import { test } from 'node:test';
 import { startHarness } from './test-support/harness.js';
 
 /** Answers that are not JSON: a file download or a redirect, each with its reason. */
-const NOT_JSON = new Map<string, string>([
-  ['GET /api/support/logs', 'a text download'],
-]);
+const NOT_JSON = new Map<string, string>([['GET /api/support/logs', 'a text download']]);
 
 test('every API route declares a response schema for its success answer', async (t) => {
   const h = await startHarness(t);

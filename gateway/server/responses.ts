@@ -34,17 +34,14 @@ import {
   StationStateSchema,
 } from '../ipc/schemas.js';
 
-export {
-  AuditEntrySchema,
-  ClientRecordSchema,
-  PrivacySettingsSchema,
-  StationSettingsSchema,
-} from '../store/types.js';
+/** Records the routes answer with as the store keeps them. */
+export { AuditEntrySchema, ClientRecordSchema, PrivacySettingsSchema, StationSettingsSchema };
 export type {
   AuditEntry,
   ClientRecord,
   ClientScreening,
   PrivacySettings,
+  ProgramRecord,
   SessionRecord,
   StationSettings,
 } from '../store/types.js';
@@ -59,6 +56,7 @@ export const CeilingViewSchema = Type.Object({
   }),
   source: Type.Enum(['board', 'station', 'walk-up', 'client'], { description: 'which limit set it' }),
 });
+export type CeilingView = Static<typeof CeilingViewSchema>;
 
 /** What a dashboard shows of a station: the controller's frame, trimmed to what people read. */
 export const StationViewSchema = Type.Object({
@@ -179,6 +177,7 @@ export const SetupInfoSchema = Type.Object({
   firstRun: Type.Boolean({ description: 'no users yet' }),
   adminToken: Type.Boolean({ description: 'PRESSO_ADMIN_TOKEN is set' }),
 });
+export type SetupInfo = Static<typeof SetupInfoSchema>;
 
 /** A user as the admin's list shows it: never the secret's hash; the lockout, so it can be lifted. */
 export const UserViewSchema = Type.Object({
