@@ -1,11 +1,11 @@
 /**
  * REST calls to the web process (same origin; the login is an HttpOnly cookie). Every shape that
  * crosses the wire is defined once, as a schema that is also its type, in gateway/ (the protocol in
- * gateway/ipc/schemas.ts, the REST answers beside their routes); imported here type-only, so no
- * schema library enters the bundle. The few shapes only the web process makes are declared here.
+ * gateway/ipc/schemas.ts, the REST answers in gateway/server/responses.ts); imported here
+ * type-only, so no schema library enters the bundle.
  */
 import type { Program } from '../../gateway/control-loop/programs/schema.js';
-import type { CeilingSource } from '../../gateway/limits.js';
+import type { ActorView, LoginAnswer } from '../../gateway/server/responses.js';
 import type { LiveFrame, LiveZone } from '../../gateway/ipc/views.js';
 import type { CentreGateway, CentreStatus } from '../../gateway/centre/schemas.js';
 import type {
@@ -75,65 +75,20 @@ export async function api<T>(
   return data as T;
 }
 
-export type ActorRole = 'anonymous' | 'viewer' | 'staff' | 'support' | 'admin';
-export interface Actor {
-  who: string;
+/** The REST answers (gateway/server/responses.ts), by the names the pages use. */
+export type {
+  AuditEntry,
+  CeilingView,
+  ClientSummary,
+  ProgramRecord as ProgramRecordView,
+  ScreeningQuestion,
+  StationView,
+} from '../../gateway/server/responses.js';
+
+/** Who is asking (GET /api/auth/me); a browser is never the walk-up role, which names a start. */
+export type ActorRole = Exclude<ActorView['role'], 'walk-up'>;
+export interface Actor extends ActorView {
   role: ActorRole;
-}
-
-/** GET /api/stations: the parts of the REST view the live frames do not carry. */
-/** An effective ceiling as the web process reports it (gateway/limits.ts effectiveCeiling). */
-export interface CeilingView {
-  ceilingMmHg: number;
-  /** The highest zone target under it (limits.ts highestTargetMmHg). */
-  highestTargetMmHg: number;
-  source: CeilingSource;
-}
-
-export interface StationView {
-  id: string;
-  name: string;
-  /** What a staff start on this station gets now. */
-  startCeiling: CeilingView;
-  sessionCeilingMmHg: number | null;
-  walkUp: {
-    programs: string[];
-    maxPressureMmHg: number;
-    maxDurationMin: number;
-    ceiling: CeilingView;
-  } | null;
-}
-
-export interface ProgramRecordView {
-  program: Program;
-  builtIn: boolean;
-}
-
-/** GET /api/clients: one row (gateway/server/routes/clients.ts), never the screening answers. */
-export interface ClientSummary {
-  id: string;
-  name: string;
-  ceilingMmHg?: number;
-  preferredProgramId?: string;
-  screeningAtEpochMs?: number;
-  screeningDue: boolean;
-  screeningDueReason?: string;
-}
-
-export interface ScreeningQuestion {
-  id: string;
-  text: string;
-  absolute: boolean;
-}
-
-export interface AuditEntry {
-  atEpochMs: number;
-  who: string;
-  role: string;
-  what: string;
-  from: string;
-  ok: boolean;
-  detail?: string;
 }
 
 /**
@@ -159,7 +114,7 @@ export const stopCentreStation = (gatewayId: string, stationId: string) =>
 export const whoAmI = () => api<Actor>('GET', '/api/auth/me');
 /** The login answer names the user `user`; /api/auth/me names it `who`. */
 export const login = (user: string, secret: string) =>
-  api<{ user: string; role: ActorRole }>('POST', '/api/auth/login', { user, secret }).then((r): Actor => ({
+  api<LoginAnswer>('POST', '/api/auth/login', { user, secret }).then((r): Actor => ({
     who: r.user,
     role: r.role,
   }));

@@ -2,6 +2,7 @@
  * What the web process keeps, and the interface of the store that keeps it. One writer (the web
  * process); the controller keeps no database. Telemetry is never stored.
  */
+import Type, { type Static } from 'typebox';
 import type { Program } from '../control-loop/programs/schema.js';
 import type {
   AlarmInfo,
@@ -12,7 +13,8 @@ import type {
   SessionReport,
 } from '../protocol.js';
 
-export type Role = 'viewer' | 'walk-up' | 'staff' | 'support' | 'admin';
+export const RoleSchema = Type.Enum(['viewer', 'walk-up', 'staff', 'support', 'admin']);
+export type Role = Static<typeof RoleSchema>;
 
 export interface UserRecord {
   id: string;
@@ -34,26 +36,34 @@ export interface ProgramRecord {
   deleted?: boolean;
 }
 
-/** Per-station settings staff control. */
-export interface StationSettings {
-  stationId: string;
-  /** Program ids a walk-up user may choose on this station. */
-  walkUpPrograms: string[];
-  /** Walk-up limits: the intensity slider and duration stay within these. */
-  walkUpMaxPressureMmHg: number;
-  walkUpMaxDurationMin: number;
-  /** Staff may lower the board's station ceiling further. */
-  ceilingMmHg?: number;
-  /** Whether walk-up use is enabled at all. */
-  walkUpEnabled: boolean;
-}
+/**
+ * The records below that the REST routes answer with are TypeBox schemas (each is its type): the
+ * route's response schema is the record itself, so the answer can carry nothing it does not have
+ * and lose nothing it does (gateway/server/responses.ts).
+ */
 
-export interface ScreeningAnswers {
-  /** Question id → answer. */
-  answers: Record<string, boolean>;
-  /** True when an answer was an absolute contraindication (the start was refused). */
-  blocked: boolean;
-}
+/** Per-station settings staff control. */
+export const StationSettingsSchema = Type.Object({
+  stationId: Type.String(),
+  walkUpPrograms: Type.Array(Type.String(), {
+    description: 'program ids a walk-up user may choose on this station',
+  }),
+  walkUpMaxPressureMmHg: Type.Number({ description: 'walk-up limit: the intensity slider stays within it' }),
+  walkUpMaxDurationMin: Type.Number(),
+  ceilingMmHg: Type.Optional(
+    Type.Number({ description: "staff may lower the board's station ceiling further" }),
+  ),
+  walkUpEnabled: Type.Boolean({ description: 'whether walk-up use is enabled at all' }),
+});
+export type StationSettings = Static<typeof StationSettingsSchema>;
+
+export const ScreeningAnswersSchema = Type.Object({
+  answers: Type.Record(Type.String(), Type.Boolean(), { description: 'question id → answer' }),
+  blocked: Type.Boolean({
+    description: 'an answer was an absolute contraindication (the start was refused)',
+  }),
+});
+export type ScreeningAnswers = Static<typeof ScreeningAnswersSchema>;
 
 export interface SessionRecord {
   id: string;
@@ -106,34 +116,48 @@ export interface SessionRecord {
 }
 
 /** A screening as kept on a client record: the answers and when they were given. */
-export interface ClientScreening extends ScreeningAnswers {
-  atEpochMs: number;
-}
+export const ClientScreeningSchema = Type.Object({
+  ...ScreeningAnswersSchema.properties,
+  atEpochMs: Type.Number(),
+});
+export type ClientScreening = Static<typeof ClientScreeningSchema>;
 
 /** A regular client of the centre (docs/privacy.md says what is kept and for how long). */
-export interface ClientRecord {
-  id: string;
-  name: string;
-  /** [mmHg] the client's own limit: every session of theirs runs under it. */
-  ceilingMmHg?: number;
-  preferredProgramId?: string;
-  notes?: string;
-  /** When the client consented to the record, and which version of the consent text they saw. */
-  consent?: { atEpochMs: number; textVersion: string };
-  /** The latest screening; asked again when older than PrivacySettings.screeningMaxAgeDays. */
-  screening?: ClientScreening;
-  createdAtEpochMs: number;
-  updatedAtEpochMs: number;
-}
+export const ClientRecordSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  ceilingMmHg: Type.Optional(
+    Type.Number({ description: "[mmHg] the client's own limit: every session of theirs runs under it" }),
+  ),
+  preferredProgramId: Type.Optional(Type.String()),
+  notes: Type.Optional(Type.String()),
+  consent: Type.Optional(
+    Type.Object(
+      { atEpochMs: Type.Number(), textVersion: Type.String() },
+      { description: 'when the client consented to the record, and which version of the text they saw' },
+    ),
+  ),
+  screening: Type.Optional({
+    ...ClientScreeningSchema,
+    description: 'the latest; asked again when older than PrivacySettings.screeningMaxAgeDays',
+  }),
+  createdAtEpochMs: Type.Number(),
+  updatedAtEpochMs: Type.Number(),
+});
+export type ClientRecord = Static<typeof ClientRecordSchema>;
 
-export interface PrivacySettings {
-  /** Sessions, screenings and walk-up answers older than this are anonymised by the daily job. */
-  retentionDays: number;
-  /** A client's screening older than this is asked again before their next start. */
-  screeningMaxAgeDays: number;
-  /** Version of the consent text the centre shows clients; recorded with each consent. */
-  consentTextVersion: string;
-}
+export const PrivacySettingsSchema = Type.Object({
+  retentionDays: Type.Integer({
+    description: 'sessions, screenings and walk-up answers older than this are anonymised by the daily job',
+  }),
+  screeningMaxAgeDays: Type.Integer({
+    description: "a client's screening older than this is asked again before their next start",
+  }),
+  consentTextVersion: Type.String({
+    description: 'version of the consent text the centre shows clients; recorded with each consent',
+  }),
+});
+export type PrivacySettings = Static<typeof PrivacySettingsSchema>;
 
 export const NOTIFY_EVENTS = [
   'alarm-high',
@@ -201,20 +225,21 @@ export interface RetentionResult {
   filesRewritten: number;
 }
 
-export interface AuditEntry {
-  atEpochMs: number;
-  /** User id, "walk-up", "token", or "anonymous" (stop needs no login). */
-  who: string;
-  role: Role | 'anonymous';
-  /** e.g. "POST /api/stations/bay-1/start". */
-  what: string;
-  /** Remote address. */
-  from: string;
-  ok: boolean;
-  detail?: string;
-  /** Recorded before the clock was synchronised: atEpochMs may be far off (clock-state.ts). */
-  clockUnsynced?: true;
-}
+export const AuditEntrySchema = Type.Object({
+  atEpochMs: Type.Number(),
+  who: Type.String({ description: 'user id, "walk-up", "token", or "anonymous" (stop needs no login)' }),
+  role: Type.Enum([...RoleSchema.enum, 'anonymous']),
+  what: Type.String({ description: 'e.g. "POST /api/stations/bay-1/start"' }),
+  from: Type.String({ description: 'remote address' }),
+  ok: Type.Boolean(),
+  detail: Type.Optional(Type.String()),
+  clockUnsynced: Type.Optional(
+    Type.Literal(true, {
+      description: 'recorded before the clock was synchronised: atEpochMs may be far off (clock-state.ts)',
+    }),
+  ),
+});
+export type AuditEntry = Static<typeof AuditEntrySchema>;
 
 export interface StoreHealth {
   file: string;

@@ -1,59 +1,35 @@
 /**
  * The calls and shapes of the admin pages (`/admin`). The transport is `api()` from ../api.ts;
- * program, preview and report shapes come from the gateway's own modules (types only).
+ * every answer's shape comes from the gateway's own modules (types only: no TypeBox in the bundle).
  */
 import type { ProgramPreview } from '../../../gateway/control-loop/programs/preview.js';
 import type { ProgramProblem } from '../../../gateway/control-loop/programs/cross-checks.js';
 import type { ProgramMode } from '../../../gateway/control-loop/programs/schema.js';
 import type { SessionAdjustment, SessionReport } from '../../../gateway/protocol.js';
-import { api, type Actor, type ActorRole, type Program } from '../api.js';
+import type { LoginAnswer, SessionRecord, SetupInfo } from '../../../gateway/server/responses.js';
+import { api, type Actor, type ActorRole } from '../api.js';
 
 export type { ProgramPreview, ProgramProblem, SessionAdjustment, SessionReport };
 
 export type UserRole = Exclude<ActorRole, 'anonymous'>;
 
-export interface UserView {
-  id: string;
-  name: string;
-  role: UserRole;
-  createdAtEpochMs: number;
-  disabled: boolean;
-}
+/** The REST answers (gateway/server/responses.ts), by the names the admin pages use. */
+export type {
+  ChannelStatus,
+  ChannelView,
+  ClientDetail,
+  NotificationSettingsView,
+  PreviewAnswer,
+  PrivacySettings,
+  ProgramRecord,
+  Range,
+  SessionRecord as SessionRow,
+  SettingRanges,
+  StationSettings as StationSettingsView,
+  UserView,
+} from '../../../gateway/server/responses.js';
 
-export interface StationSettingsView {
-  stationId: string;
-  walkUpEnabled: boolean;
-  walkUpPrograms: string[];
-  walkUpMaxPressureMmHg: number;
-  walkUpMaxDurationMin: number;
-  ceilingMmHg?: number;
-}
-
-export interface Range {
-  min: number;
-  max: number;
-}
-
-export interface SettingRanges {
-  ceilingMmHg: Range;
-  walkUpMaxPressureMmHg: Range;
-  walkUpMaxDurationMin: Range;
-}
-
-export interface ProgramRecord {
-  program: Program;
-  builtIn: boolean;
-  createdAtEpochMs: number;
-  createdBy: string;
-}
-
-export interface PreviewAnswer {
-  problems: ProgramProblem[];
-  preview: ProgramPreview | null;
-  station?: { id: string; garment: string; ceilingMmHg: number };
-}
-
-export type SessionStatus = 'running' | 'completed' | 'stopped' | 'fault' | 'interrupted' | 'refused';
+export type SessionStatus = SessionRecord['status'];
 export const SESSION_STATUSES: SessionStatus[] = [
   'running',
   'completed',
@@ -63,29 +39,9 @@ export const SESSION_STATUSES: SessionStatus[] = [
   'refused',
 ];
 
-export interface SessionRow {
-  id: string;
-  stationId: string;
-  programId: string;
-  programVersion: number;
-  client: string;
-  startedBy: string;
-  startedAtEpochMs: number;
-  endedAtEpochMs?: number;
-  pressureMmHg?: number;
-  durationMin: number;
-  status: SessionStatus;
-  reason?: string;
-  deliveredMs?: number;
-  cyclesDone?: number;
-  screening?: { answers: Record<string, boolean>; blocked: boolean };
-  adjustments?: SessionAdjustment[];
-  report?: SessionReport;
-}
-
-export const setupInfo = () => api<{ firstRun: boolean; adminToken: boolean }>('GET', '/api/auth/setup');
+export const setupInfo = () => api<SetupInfo>('GET', '/api/auth/setup');
 export const tokenLogin = (token: string) =>
-  api<{ user: string; role: ActorRole }>('POST', '/api/auth/token', { token }).then((r): Actor => ({
+  api<LoginAnswer>('POST', '/api/auth/token', { token }).then((r): Actor => ({
     who: r.user,
     role: r.role,
   }));

@@ -11,6 +11,7 @@
  * (GET /api/support/notifications and the support page); the next success clears it.
  */
 import type { NotificationChannel, NotificationSettings } from '../../store/types.js';
+import type { ChannelStatus } from '../responses.js';
 import { message, type Notice } from './messages.js';
 import type { Send } from './senders.js';
 
@@ -26,17 +27,8 @@ export interface NotifierOptions {
   log: { warn(msg: string): void };
 }
 
-export interface ChannelStatus {
-  id: string;
-  kind: NotificationChannel['kind'];
-  state: 'ok' | 'failing' | 'unused';
-  queued: number;
-  sent: number;
-  dropped: number;
-  lastOkAtEpochMs?: number;
-  lastError?: string;
-  lastErrorAtEpochMs?: number;
-}
+/** A channel's delivery state, as GET /api/support/notifications answers it. */
+export type { ChannelStatus };
 
 /** A high alarm is also an alarm: a channel that takes both gets it once. */
 function subscribed(c: NotificationChannel, n: Notice): boolean {

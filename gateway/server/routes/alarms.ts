@@ -7,7 +7,7 @@ import Type from 'typebox';
 import type { AlarmInfo } from '../../protocol.js';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
-import { AcknowledgedSchema, AlarmsResponseSchema } from '../responses.js';
+import { AcknowledgedSchema, AlarmsResponseSchema, AuditListSchema } from '../responses.js';
 import { WEB_ALARM_PREFIX } from '../plugins/store.js';
 
 const QuerySchema = Type.Object(
@@ -101,7 +101,7 @@ export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/audit',
     {
-      schema: { tags: ['alarms'], querystring: AuditQuerySchema },
+      schema: { tags: ['alarms'], querystring: AuditQuerySchema, response: { 200: AuditListSchema } },
       preHandler: requireRole('support', 'admin'),
     },
     async (request) => {

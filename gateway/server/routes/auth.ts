@@ -6,7 +6,14 @@ import type { UserRecord } from '../../store/types.js';
 import { HttpError } from '../errors.js';
 import { type Auth, LOGIN_COOKIE, LOCKOUT_AFTER_FAILURES, requireRole } from '../plugins/auth.js';
 import { hashSecret } from '../secrets.js';
-import { ActorSchema } from '../responses.js';
+import {
+  ActorSchema,
+  LoginResponseSchema,
+  OkSchema,
+  SetupInfoSchema,
+  UserListSchema,
+  UserViewSchema,
+} from '../responses.js';
 
 const UserIdSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,39}$' });
 
@@ -119,7 +126,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/auth/login',
     {
-      schema: { tags: ['auth'], body: LoginBodySchema },
+      schema: { tags: ['auth'], body: LoginBodySchema, response: { 200: LoginResponseSchema } },
       config: { rateLimit: { max: app.config.loginAttemptsPerMin, timeWindow: 60_000 } },
     },
     async (request, reply) => {
@@ -150,7 +157,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/auth/token',
     {
-      schema: { tags: ['auth'], body: TokenLoginSchema },
+      schema: { tags: ['auth'], body: TokenLoginSchema, response: { 200: LoginResponseSchema } },
       config: { rateLimit: { max: app.config.loginAttemptsPerMin, timeWindow: 60_000 } },
     },
     async (request, reply) => {
@@ -174,16 +181,24 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   /** What the admin pages need before a login: whether this is a first run with no users yet. */
-  app.get('/api/auth/setup', { schema: { tags: ['auth'] } }, async () => ({
-    firstRun: store.users().length === 0,
-    adminToken: app.config.adminToken !== undefined,
-  }));
+  app.get(
+    '/api/auth/setup',
+    { schema: { tags: ['auth'], response: { 200: SetupInfoSchema } } },
+    async () => ({
+      firstRun: store.users().length === 0,
+      adminToken: app.config.adminToken !== undefined,
+    }),
+  );
 
-  app.post('/api/auth/logout', { schema: { tags: ['auth'] } }, async (request, reply) => {
-    auth.logout(request.cookies[LOGIN_COOKIE]);
-    void reply.clearCookie(LOGIN_COOKIE, { path: '/', secure: request.protocol === 'https' });
-    return { ok: true };
-  });
+  app.post(
+    '/api/auth/logout',
+    { schema: { tags: ['auth'], response: { 200: OkSchema } } },
+    async (request, reply) => {
+      auth.logout(request.cookies[LOGIN_COOKIE]);
+      void reply.clearCookie(LOGIN_COOKIE, { path: '/', secure: request.protocol === 'https' });
+      return { ok: true };
+    },
+  );
 
   app.get(
     '/api/auth/me',
@@ -191,14 +206,22 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => request.actor,
   );
 
-  app.get('/api/users', { schema: { tags: ['auth'] }, preHandler: requireRole('admin') }, async () => ({
-    users: store.users().map((u) => publicUser(u, auth)),
-  }));
+  app.get(
+    '/api/users',
+    { schema: { tags: ['auth'], response: { 200: UserListSchema } }, preHandler: requireRole('admin') },
+    async () => ({
+      users: store.users().map((u) => publicUser(u, auth)),
+    }),
+  );
 
   app.post(
     '/api/users/:id/unlock',
     {
-      schema: { tags: ['auth'], params: Type.Object({ id: UserIdSchema }) },
+      schema: {
+        tags: ['auth'],
+        params: Type.Object({ id: UserIdSchema }),
+        response: { 200: UserViewSchema },
+      },
       preHandler: requireRole('admin'),
     },
     async (request) => {
@@ -215,7 +238,10 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/users',
-    { schema: { tags: ['auth'], body: NewUserSchema }, preHandler: requireRole('admin') },
+    {
+      schema: { tags: ['auth'], body: NewUserSchema, response: { 201: UserViewSchema } },
+      preHandler: requireRole('admin'),
+    },
     async (request, reply) => {
       const b = request.body;
       if (store.userById(b.id) !== undefined) {
@@ -238,7 +264,12 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/api/users/:id',
     {
-      schema: { tags: ['auth'], params: Type.Object({ id: UserIdSchema }), body: UserPatchSchema },
+      schema: {
+        tags: ['auth'],
+        params: Type.Object({ id: UserIdSchema }),
+        body: UserPatchSchema,
+        response: { 200: UserViewSchema },
+      },
       preHandler: requireRole('admin'),
     },
     async (request) => {
@@ -272,7 +303,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/users/:id',
     {
-      schema: { tags: ['auth'], params: Type.Object({ id: UserIdSchema }) },
+      schema: { tags: ['auth'], params: Type.Object({ id: UserIdSchema }), response: { 200: OkSchema } },
       preHandler: requireRole('admin'),
     },
     async (request) => {

@@ -19,6 +19,14 @@ import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
 import { CLIENT_READERS, screeningDue } from '../privacy.js';
 import { ProgramIdSchema } from '../schemas.js';
+import {
+  ClientDetailSchema,
+  ClientExportSchema,
+  ClientListSchema,
+  ClientSummarySchema,
+  ErasureResponseSchema,
+  PrivacySettingsSchema,
+} from '../responses.js';
 import { evaluateScreening } from '../screening.js';
 
 /** Client ids are made here (random UUIDs): they carry nothing about the person. */
@@ -116,7 +124,10 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/clients',
-    { schema: { tags: ['clients'], querystring: ListQuerySchema }, preHandler: readers },
+    {
+      schema: { tags: ['clients'], querystring: ListQuerySchema, response: { 200: ClientListSchema } },
+      preHandler: readers,
+    },
     async (request) => {
       const q = request.query.q?.trim().toLocaleLowerCase();
       const list = store.clients().filter((c) => !q || c.name.toLocaleLowerCase().includes(q));
@@ -127,7 +138,10 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/clients',
-    { schema: { tags: ['clients'], body: ClientBodySchema }, preHandler: readers },
+    {
+      schema: { tags: ['clients'], body: ClientBodySchema, response: { 201: ClientSummarySchema } },
+      preHandler: readers,
+    },
     async (request, reply) => {
       const b = request.body;
       checkProgram(b.preferredProgramId);
@@ -154,7 +168,10 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/clients/:id',
-    { schema: { tags: ['clients'], params: ClientParamsSchema }, preHandler: readers },
+    {
+      schema: { tags: ['clients'], params: ClientParamsSchema, response: { 200: ClientDetailSchema } },
+      preHandler: readers,
+    },
     async (request) => {
       const c = found(request.params.id);
       if (c.screening !== undefined) request.auditRead = `screening answers of client ${c.id}`;
@@ -165,7 +182,12 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/api/clients/:id',
     {
-      schema: { tags: ['clients'], params: ClientParamsSchema, body: ClientBodySchema },
+      schema: {
+        tags: ['clients'],
+        params: ClientParamsSchema,
+        body: ClientBodySchema,
+        response: { 200: ClientSummarySchema },
+      },
       preHandler: readers,
     },
     async (request) => {
@@ -197,7 +219,10 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/api/clients/:id',
-    { schema: { tags: ['clients'], params: ClientParamsSchema }, preHandler: readers },
+    {
+      schema: { tags: ['clients'], params: ClientParamsSchema, response: { 200: ErasureResponseSchema } },
+      preHandler: readers,
+    },
     async (request) => {
       const result = await store.eraseClient(request.params.id);
       if (result === undefined)
@@ -211,7 +236,10 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/clients/:id/export',
-    { schema: { tags: ['clients'], params: ClientParamsSchema }, preHandler: readers },
+    {
+      schema: { tags: ['clients'], params: ClientParamsSchema, response: { 200: ClientExportSchema } },
+      preHandler: readers,
+    },
     async (request, reply) => {
       const c = found(request.params.id);
       request.auditRead = `export of client ${c.id}`;
@@ -238,13 +266,19 @@ export const clientRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/settings/privacy',
-    { schema: { tags: ['clients'] }, preHandler: requireRole('admin') },
+    {
+      schema: { tags: ['clients'], response: { 200: PrivacySettingsSchema } },
+      preHandler: requireRole('admin'),
+    },
     async () => store.privacySettings(),
   );
 
   app.put(
     '/api/settings/privacy',
-    { schema: { tags: ['clients'], body: PrivacyBodySchema }, preHandler: requireRole('admin') },
+    {
+      schema: { tags: ['clients'], body: PrivacyBodySchema, response: { 200: PrivacySettingsSchema } },
+      preHandler: requireRole('admin'),
+    },
     async (request) => {
       const settings = { ...store.privacySettings(), ...request.body };
       store.putPrivacySettings(settings);

@@ -13,6 +13,12 @@ import Type, { type Static } from 'typebox';
 import { NOTIFY_EVENTS, type NotificationChannel, type NotificationSettings } from '../../store/types.js';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
+import {
+  ChannelStatusListSchema,
+  NotificationSettingsViewSchema,
+  OkSchema,
+  type NotificationSettingsView,
+} from '../responses.js';
 
 const ChannelIdSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,39}$' });
 const UrlSchema = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 500 });
@@ -70,7 +76,7 @@ const SettingsBodySchema = Type.Object(
 const TestBodySchema = Type.Object({ channelId: ChannelIdSchema }, { additionalProperties: false });
 
 /** Settings as GET shows them: every secret replaced by whether one is set. */
-export function publicSettings(s: NotificationSettings) {
+export function publicSettings(s: NotificationSettings): NotificationSettingsView {
   return {
     language: s.language,
     channels: s.channels.map((c) => {
@@ -100,13 +106,23 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/settings/notifications',
-    { schema: { tags: ['notifications'] }, preHandler: requireRole('admin') },
+    {
+      schema: { tags: ['notifications'], response: { 200: NotificationSettingsViewSchema } },
+      preHandler: requireRole('admin'),
+    },
     async () => publicSettings(store.notificationSettings()),
   );
 
   app.put(
     '/api/settings/notifications',
-    { schema: { tags: ['notifications'], body: SettingsBodySchema }, preHandler: requireRole('admin') },
+    {
+      schema: {
+        tags: ['notifications'],
+        body: SettingsBodySchema,
+        response: { 200: NotificationSettingsViewSchema },
+      },
+      preHandler: requireRole('admin'),
+    },
     async (request) => {
       const body = request.body;
       for (const [i, c] of body.channels.entries()) {
@@ -137,7 +153,10 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/settings/notifications/test',
-    { schema: { tags: ['notifications'], body: TestBodySchema }, preHandler: requireRole('admin') },
+    {
+      schema: { tags: ['notifications'], body: TestBodySchema, response: { 200: OkSchema } },
+      preHandler: requireRole('admin'),
+    },
     async (request) => {
       const channel = store.notificationSettings().channels.find((c) => c.id === request.body.channelId);
       if (channel === undefined) {
@@ -159,7 +178,10 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/support/notifications',
-    { schema: { tags: ['support'] }, preHandler: requireRole('support', 'admin') },
+    {
+      schema: { tags: ['support'], response: { 200: ChannelStatusListSchema } },
+      preHandler: requireRole('support', 'admin'),
+    },
     async () => ({ channels: app.notifications.notifier.status() }),
   );
 };

@@ -10,7 +10,7 @@ import { LIMITS } from '../../limits.js';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
 import { PressureSchema, ProgramIdSchema, StationIdSchema } from '../schemas.js';
-import { ProgramListSchema } from '../responses.js';
+import { OkSchema, PreviewAnswerSchema, ProgramListSchema, ProgramRecordSchema } from '../responses.js';
 
 /** What a client sends: a program without its version, which the store assigns. */
 const ProgramBodySchema = Type.Omit(ProgramSchema, ['version']);
@@ -54,7 +54,14 @@ export const programRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/programs/:id',
-    { schema: { tags: ['programs'], params: ParamsSchema, querystring: VersionQuerySchema } },
+    {
+      schema: {
+        tags: ['programs'],
+        params: ParamsSchema,
+        querystring: VersionQuerySchema,
+        response: { 200: ProgramRecordSchema },
+      },
+    },
     async (request) => {
       const { id } = request.params;
       const record = store.program(id, request.query.version);
@@ -80,7 +87,7 @@ export const programRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/programs/preview',
     // Read-only (it changes nothing), so a viewer may see what a program would do as well.
     {
-      schema: { tags: ['programs'], body: PreviewBodySchema },
+      schema: { tags: ['programs'], body: PreviewBodySchema, response: { 200: PreviewAnswerSchema } },
       preHandler: requireRole('viewer', ...EDITORS),
     },
     async (request) => {
@@ -116,7 +123,10 @@ export const programRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/programs',
-    { schema: { tags: ['programs'], body: ProgramBodySchema }, preHandler: requireRole(...EDITORS) },
+    {
+      schema: { tags: ['programs'], body: ProgramBodySchema, response: { 201: ProgramRecordSchema } },
+      preHandler: requireRole(...EDITORS),
+    },
     async (request, reply) => {
       const program = checkProgram(request.body);
       const existing = store.program(program.id);
@@ -138,7 +148,12 @@ export const programRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/api/programs/:id',
     {
-      schema: { tags: ['programs'], params: ParamsSchema, body: ProgramBodySchema },
+      schema: {
+        tags: ['programs'],
+        params: ParamsSchema,
+        body: ProgramBodySchema,
+        response: { 200: ProgramRecordSchema },
+      },
       preHandler: requireRole(...EDITORS),
     },
     async (request) => {
@@ -169,7 +184,10 @@ export const programRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/api/programs/:id',
-    { schema: { tags: ['programs'], params: ParamsSchema }, preHandler: requireRole(...EDITORS) },
+    {
+      schema: { tags: ['programs'], params: ParamsSchema, response: { 200: OkSchema } },
+      preHandler: requireRole(...EDITORS),
+    },
     async (request) => {
       if (!store.deleteProgram(request.params.id)) {
         throw new HttpError(404, 'not-found', `no program "${request.params.id}"`, 'params.id');

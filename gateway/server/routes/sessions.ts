@@ -10,6 +10,7 @@ import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
 import { canSeeClients, sessionFor } from '../privacy.js';
 import { ProgramIdSchema, StationIdSchema } from '../schemas.js';
+import { SessionListSchema, SessionRecordSchema } from '../responses.js';
 
 const READERS = ['viewer', 'staff', 'support', 'admin'] as const;
 const DEFAULT_LIMIT = 200;
@@ -102,7 +103,21 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/sessions',
-    { schema: { tags: ['sessions'], querystring: QuerySchema }, preHandler: requireRole(...READERS) },
+    {
+      schema: {
+        tags: ['sessions'],
+        querystring: QuerySchema,
+        response: {
+          200: {
+            content: {
+              'application/json': { schema: SessionListSchema },
+              'text/csv': { schema: Type.String({ description: 'format=csv: one row per session' }) },
+            },
+          },
+        },
+      },
+      preHandler: requireRole(...READERS),
+    },
     async (request, reply) => {
       const q = request.query;
       const fromEpochMs = q.from === undefined ? undefined : Date.parse(q.from);
@@ -160,6 +175,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['sessions'],
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        response: { 200: SessionRecordSchema },
       },
       preHandler: requireRole(...READERS),
     },

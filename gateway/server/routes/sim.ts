@@ -8,6 +8,7 @@ import { MAX_ZONES } from '../../limits.js';
 import { SIM_FAULT_KINDS } from '../../sim/faults.js';
 import { requireRole } from '../plugins/auth.js';
 import { StationParamsSchema } from '../schemas.js';
+import { SimFaultsSchema } from '../responses.js';
 
 const KindSchema = Type.Union(SIM_FAULT_KINDS.map((f) => Type.Literal(f.kind)));
 const InjectBodySchema = Type.Object(
@@ -21,7 +22,12 @@ export const simRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/sim/stations/:id/faults',
     {
-      schema: { tags: ['simulator'], params: StationParamsSchema, body: InjectBodySchema },
+      schema: {
+        tags: ['simulator'],
+        params: StationParamsSchema,
+        body: InjectBodySchema,
+        response: { 200: SimFaultsSchema },
+      },
       preHandler: requireRole('support', 'admin'),
     },
     async (request) =>
@@ -35,7 +41,12 @@ export const simRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/sim/stations/:id/faults',
     {
-      schema: { tags: ['simulator'], params: StationParamsSchema, querystring: ClearQuerySchema },
+      schema: {
+        tags: ['simulator'],
+        params: StationParamsSchema,
+        querystring: ClearQuerySchema,
+        response: { 200: SimFaultsSchema },
+      },
       preHandler: requireRole('support', 'admin'),
     },
     async (request) =>

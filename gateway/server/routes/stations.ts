@@ -38,8 +38,11 @@ import {
 } from '../schemas.js';
 import {
   AcknowledgedSchema,
+  ScreeningQuestionsSchema,
   StartResponseSchema,
   StationListSchema,
+  StationSettingsResponseSchema,
+  StationSettingsSchema,
   StationViewSchema,
   type StationView,
 } from '../responses.js';
@@ -260,9 +263,13 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return frame;
   }
 
-  app.get('/api/screening', { schema: { tags: ['stations'] } }, async () => ({
-    questions: SCREENING_QUESTIONS,
-  }));
+  app.get(
+    '/api/screening',
+    { schema: { tags: ['stations'], response: { 200: ScreeningQuestionsSchema } } },
+    async () => ({
+      questions: [...SCREENING_QUESTIONS],
+    }),
+  );
 
   app.get(
     '/api/stations',
@@ -526,7 +533,14 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/stations/:id/adjust',
-    { schema: { tags: ['stations'], params: StationParamsSchema, body: AdjustBodySchema } },
+    {
+      schema: {
+        tags: ['stations'],
+        params: StationParamsSchema,
+        body: AdjustBodySchema,
+        response: { 200: StationViewSchema },
+      },
+    },
     async (request) => {
       const { actor } = request;
       const { pressureMmHg, durationMin } = request.body;
@@ -654,7 +668,13 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/stations/:id/settings',
-    { schema: { tags: ['stations'], params: StationParamsSchema } },
+    {
+      schema: {
+        tags: ['stations'],
+        params: StationParamsSchema,
+        response: { 200: StationSettingsResponseSchema },
+      },
+    },
     async (request) => {
       const frame = await frameOf(request.params.id);
       const ranges = settingRanges(frame, store.stationSettings(frame.id));
@@ -665,7 +685,12 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/api/stations/:id/settings',
     {
-      schema: { tags: ['stations'], params: StationParamsSchema, body: SettingsBodySchema },
+      schema: {
+        tags: ['stations'],
+        params: StationParamsSchema,
+        body: SettingsBodySchema,
+        response: { 200: StationSettingsSchema },
+      },
       preHandler: requireRole('staff', 'admin'),
     },
     async (request) => {

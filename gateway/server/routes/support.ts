@@ -12,7 +12,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';
-import { ControllerStatusSchema } from '../responses.js';
+import { ControllerStatusSchema, SupportConfigSchema } from '../responses.js';
 
 const SUPPORT_ROLES = ['support', 'admin'] as const;
 /**
@@ -58,7 +58,10 @@ export const supportRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/support/config',
-    { schema: { tags: ['support'] }, preHandler: requireRole(...SUPPORT_ROLES) },
+    {
+      schema: { tags: ['support'], response: { 200: SupportConfigSchema } },
+      preHandler: requireRole(...SUPPORT_ROLES),
+    },
     async () => {
       if (!link.connected) {
         throw new HttpError(503, 'controller-unavailable', 'the controller is not connected; try again');
