@@ -10,6 +10,7 @@ import { usePoll } from '../components/poll.js';
 import { TextField } from '../components/TextField.js';
 import { t } from '../i18n/index.js';
 import { FieldError, useFieldErrors } from './fields.js';
+import type { ChannelStatus, ChannelView, PrivacySettings } from './adminApi.js';
 
 export function ClientsPage() {
   const [q, setQ] = useState('');
@@ -131,12 +132,6 @@ export function ClientsPage() {
   );
 }
 
-interface PrivacySettings {
-  retentionDays: number;
-  screeningMaxAgeDays: number;
-  consentTextVersion: string;
-}
-
 export function PrivacyPage() {
   const current = usePoll(() => api<PrivacySettings>('GET', '/api/settings/privacy'), 0);
   const [edit, setEdit] = useState<Partial<Record<keyof PrivacySettings, string>>>({});
@@ -188,21 +183,6 @@ export function PrivacyPage() {
       </form>
     </section>
   );
-}
-
-interface ChannelView {
-  id: string;
-  kind: string;
-  secretSet: boolean;
-  [key: string]: unknown;
-}
-interface ChannelStatus {
-  id: string;
-  state: string;
-  sent: number;
-  queued: number;
-  dropped: number;
-  lastError?: string;
 }
 
 /**

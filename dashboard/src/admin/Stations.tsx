@@ -5,7 +5,7 @@
  * change them; the other roles read them.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Actor } from '../api.js';
+import { api, type Actor, type StationView } from '../api.js';
 import { usePoll } from '../components/poll.js';
 import { t } from '../i18n/index.js';
 import { QrSheet } from '../staff/QrSheet.js';
@@ -17,23 +17,16 @@ import {
 } from './adminApi.js';
 import { FieldError, NumberField, useFieldErrors } from './fields.js';
 
-interface StationRow {
-  id: string;
-  name: string;
-  garment: string;
-  ceilingMmHg: number;
-}
-
 export function StationsPage({ actor }: { actor: Actor }) {
   const stations = usePoll(
-    () => api<{ stations: StationRow[] }>('GET', '/api/stations').then((r) => r.stations),
+    () => api<{ stations: StationView[] }>('GET', '/api/stations').then((r) => r.stations),
     0,
   );
   const programs = usePoll(
     () => api<{ programs: ProgramRecord[] }>('GET', '/api/programs').then((r) => r.programs),
     0,
   );
-  const [qrFor, setQrFor] = useState<StationRow | null>(null);
+  const [qrFor, setQrFor] = useState<StationView | null>(null);
   const editable = canEditStations(actor.role);
   return (
     <div class="station-settings">
@@ -61,7 +54,7 @@ function StationCard({
   editable,
   onQr,
 }: {
-  station: StationRow;
+  station: StationView;
   programs: ProgramRecord[];
   editable: boolean;
   onQr: () => void;

@@ -1,3 +1,4 @@
+import type { ChannelStatus } from '../../../gateway/server/responses.js';
 import type { ControllerInfo } from '../api.js';
 import { lang, num, t } from '../i18n/index.js';
 
@@ -8,16 +9,8 @@ export interface ClockInfo {
   lastJump: { atEpochMs: number; byMs: number } | null;
 }
 
-/** GET /api/support/notifications (gateway/server/notify/notifier.ts ChannelStatus). */
-export interface NotifyChannelStatus {
-  id: string;
-  kind: string;
-  state: 'ok' | 'failing' | 'unused';
-  queued: number;
-  sent: number;
-  dropped: number;
-  lastError?: string;
-}
+/** GET /api/support/notifications (gateway/server/responses.ts). */
+export type NotifyChannelStatus = ChannelStatus;
 
 /**
  * The gateway's health: the controller link, the clock, the board and its loop timing, the
