@@ -3,9 +3,9 @@
  * calibrated pressure inputs. A driver keeps one of these per channel in use and does only the
  * chip-specific I/O itself.
  */
+import { ConfigError } from '../config-error.js';
 import type { Clock } from '../clock.js';
 import {
-  BoardConfigError,
   clampDuty,
   type ChannelKind,
   type DeviceHealth,
@@ -166,8 +166,8 @@ export class CalibratedPressureInput implements PressureInput {
 }
 
 /** The error a device throws for a channel kind it does not offer. */
-export function noSuchKind(deviceId: string, type: string, kind: ChannelKind): BoardConfigError {
-  return new BoardConfigError(`devices.${deviceId}`, `a ${type} has no ${kind} channels`);
+export function noSuchKind(deviceId: string, type: string, kind: ChannelKind): ConfigError {
+  return new ConfigError(`devices.${deviceId}`, `a ${type} has no ${kind} channels`);
 }
 
 /** Parses a whole-number channel in [0, max], or returns undefined. */

@@ -11,13 +11,13 @@
  * keeps the value file equal to the wire, which a technician can check with a meter and which the
  * fake-sysfs tests can check on plain files (a plain file does not apply `active_low`).
  */
+import { ConfigError } from '../config-error.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Direction, Edge, Gpio as OnoffGpio, Options as OnoffOptions } from 'onoff';
 import Type, { type Static } from 'typebox';
 import { checkSchema } from '../config-check.js';
 import { DebouncedInput, HealthTracker, StagedDigitalOutput, channelIndex, noSuchKind } from './channels.js';
 import {
-  BoardConfigError,
   type ChannelKind,
   type DeviceHealth,
   type DigitalInput,
@@ -157,13 +157,13 @@ function parseGpioConfig(raw: Record<string, unknown>, path: string): GpioConfig
   // Duplicates are checked here rather than with uniqueItems so the message names the pin.
   const seen = new Set<number>();
   for (const [i, pin] of (config.activeLow ?? []).entries()) {
-    if (seen.has(pin)) throw new BoardConfigError(`${path}.activeLow[${i}]`, `BCM${pin} is listed twice`);
+    if (seen.has(pin)) throw new ConfigError(`${path}.activeLow[${i}]`, `BCM${pin} is listed twice`);
     seen.add(pin);
   }
   seen.clear();
   for (const [i, input] of (config.inputs ?? []).entries()) {
     if (seen.has(input.pin))
-      throw new BoardConfigError(`${path}.inputs[${i}].pin`, `BCM${input.pin} is listed twice`);
+      throw new ConfigError(`${path}.inputs[${i}].pin`, `BCM${input.pin} is listed twice`);
     seen.add(input.pin);
   }
   return config;
@@ -239,15 +239,12 @@ class GpioDevice implements IoDevice {
     const problem = checkGpioChannel(kind, channel, this.config);
     const bcm = channelIndex(channel, HEADER_MAX_BCM);
     if (problem !== undefined || bcm === undefined) {
-      throw new BoardConfigError(
-        `devices.${this.id}`,
-        `channel "${channel}": ${problem ?? 'not a BCM number'}`,
-      );
+      throw new ConfigError(`devices.${this.id}`, `channel "${channel}": ${problem ?? 'not a BCM number'}`);
     }
     const other = kind === 'digital-out' ? this.inputs : this.outputs;
     if (other.has(bcm)) {
       const was = kind === 'digital-out' ? 'an input' : 'an output';
-      throw new BoardConfigError(`devices.${this.id}`, `BCM${bcm} is already used as ${was}`);
+      throw new ConfigError(`devices.${this.id}`, `BCM${bcm} is already used as ${was}`);
     }
     const mine = kind === 'digital-out' ? this.outputs : this.inputs;
     if (!mine.has(bcm) && this.isOpen) {

@@ -94,7 +94,7 @@ export interface IoDevice {
   safe(): Promise<void>;
   /** Undoes exactly what open() did (unexport pins, close the bus or socket). Never rejects. */
   close(): Promise<void>;
-  /** Channel accessors. They throw a BoardConfigError for a channel the device does not have. */
+  /** Channel accessors. They throw a ConfigError for a channel the device does not have. */
   digitalOutput(channel: string): DigitalOutput;
   digitalInput(channel: string): DigitalInput;
   pwmOutput(channel: string): PwmOutput;
@@ -154,18 +154,6 @@ export interface DriverContext {
   services: ReadonlyMap<string, unknown>;
 }
 
-/** A configuration mistake, with the path of the field at fault (e.g. `stations[1].zones[2].sensor`). */
-export class BoardConfigError extends Error {
-  constructor(
-    readonly path: string,
-    readonly problem: string,
-    readonly hint?: string,
-  ) {
-    super(`${path}: ${problem}${hint ? ` (${hint})` : ''}`);
-    this.name = 'BoardConfigError';
-  }
-}
-
 /**
  * What a driver file exports. Adding a chip means writing one file that exports one of these and
  * naming it in `gateway/drivers/registry.ts`; the board config then refers to it by `type`.
@@ -176,7 +164,7 @@ export interface DriverDefinition<Config = unknown> {
   readonly summary: string;
   /**
    * Validates the device's config section (without the `type` key) and returns it typed.
-   * Throws BoardConfigError naming `path` + the field. Unknown keys are errors.
+   * Throws ConfigError naming `path` + the field. Unknown keys are errors.
    */
   parseConfig(raw: Record<string, unknown>, path: string): Config;
   /** Returns what is wrong with `channel` for `kind` on this device, or undefined when it is valid. */

@@ -1,9 +1,10 @@
+import { ConfigError } from '../config-error.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VirtualClock } from '../clock.js';
 import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
 import { Mcp23017Model, type PinState } from '../sim/i2c/mcp23017-model.js';
-import { BoardConfigError, type DriverContext } from './io.js';
+import { type DriverContext } from './io.js';
 import { mcp23017 } from './mcp23017.js';
 
 async function rig(raw: Record<string, unknown> = {}, before?: (wire: FakeI2cBus) => Promise<void>) {
@@ -105,7 +106,7 @@ describe('mcp23017 driver', () => {
       assert.throws(
         () => mcp23017.parseConfig({ bus: 1, inputs }, 'devices.io0'),
         (e: unknown) =>
-          e instanceof BoardConfigError &&
+          e instanceof ConfigError &&
           e.message.startsWith(
             `${field}: pin ${inputs.at(-1)} (${name}) is output-only on current MCP23017 silicon`,
           ) &&

@@ -3,11 +3,12 @@
  * loopback, RTU over a socat pty pair with serialport 13). Real sockets, so the RealClock.
  * Needs `apt-get install -y python3-pymodbus socat mbpoll`; without them the tests fail and say so.
  */
+import { ConfigError } from '../config-error.js';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import { RealClock } from '../clock.js';
-import { BoardConfigError, type DriverContext, type IoDevice } from './io.js';
+import { type DriverContext, type IoDevice } from './io.js';
 import { modbusRtu, modbusTcp, runs, spans } from './modbus.js';
 import { RECONNECT_MAX_MS } from './modbus-link.js';
 import { ModbusSlave, PtyPair } from '../../test/modbus/peers.js';
@@ -74,7 +75,7 @@ describe('modbus config and channels (no peers)', () => {
     assert.equal(c.timeoutMs, 200);
     assert.equal(c.pollHz, undefined);
     assert.throws(() => modbusTcp.parseConfig({ host: 'x', unitId: 1, tiemoutMs: 5 }, 'devices.io1'), {
-      name: 'BoardConfigError',
+      name: 'ConfigError',
       message: /devices\.io1\.tiemoutMs: unknown key/,
     });
     assert.throws(
@@ -130,7 +131,7 @@ describe('modbus config and channels (no peers)', () => {
       modbusTcp.channelKey?.('pressure-in', 'hr:5', c),
     );
     const device = modbusTcp.create('io1', bare, context());
-    assert.throws(() => device.pressureInput('ir:0'), BoardConfigError);
+    assert.throws(() => device.pressureInput('ir:0'), ConfigError);
   });
 
   test('reads span gaps within the protocol limit; writes go in runs of consecutive addresses', () => {

@@ -41,6 +41,7 @@
  *
  * Time: sockets and jsmodbus's timeouts run in real time, so these drivers need the RealClock.
  */
+import { ConfigError } from '../config-error.js';
 import Type from 'typebox';
 import { checkSchema } from '../config-check.js';
 import {
@@ -51,7 +52,6 @@ import {
   StagedPwmOutput,
 } from './channels.js';
 import {
-  BoardConfigError,
   type ChannelKind,
   type DeviceHealth,
   type DigitalInput,
@@ -165,7 +165,7 @@ const RtuSchema = Type.Object(
 
 function oneOf<T extends string | number>(value: unknown, allowed: readonly T[], path: string): T {
   const hit = allowed.find((a) => a === value);
-  if (hit === undefined) throw new BoardConfigError(path, `must be one of ${allowed.join(', ')}`);
+  if (hit === undefined) throw new ConfigError(path, `must be one of ${allowed.join(', ')}`);
   return hit;
 }
 
@@ -182,10 +182,10 @@ function parseCommon(
 ): ModbusCommonConfig {
   const p = raw.pressure;
   if (p && (!Number.isFinite(p.scale) || p.scale === 0)) {
-    throw new BoardConfigError(`${path}.pressure.scale`, 'must be a non-zero number (mmHg per count)');
+    throw new ConfigError(`${path}.pressure.scale`, 'must be a non-zero number (mmHg per count)');
   }
   if (p?.offset !== undefined && !Number.isFinite(p.offset)) {
-    throw new BoardConfigError(`${path}.pressure.offset`, 'must be a finite number (mmHg at count 0)');
+    throw new ConfigError(`${path}.pressure.offset`, 'must be a finite number (mmHg at count 0)');
   }
   return {
     unitId: raw.unitId,
@@ -446,8 +446,7 @@ class ModbusDevice implements IoDevice {
   private address(kind: ChannelKind, channel: string): number {
     const problem = checkModbusChannel(kind, channel, this.config);
     const a = parseAddress(channel);
-    if (problem || !a)
-      throw new BoardConfigError(`devices.${this.id}`, problem ?? `bad channel "${channel}"`);
+    if (problem || !a) throw new ConfigError(`devices.${this.id}`, problem ?? `bad channel "${channel}"`);
     return a.address;
   }
 

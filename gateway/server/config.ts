@@ -13,7 +13,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { schemaProblems } from '../config-check.js';
+import { ConfigError } from '../config-error.js';
 import { controllerSocketPath } from '../paths.js';
+
+export { ConfigError };
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -75,16 +78,6 @@ export interface ServerConfig {
   allowedHosts: string[];
   maxSocketsPerAddress: number;
   maxSockets: number;
-}
-
-export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    problem: string,
-  ) {
-    super(`${field}: ${problem}`);
-    this.name = 'ConfigError';
-  }
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
