@@ -12,7 +12,7 @@ import { controllerSocketPath } from '../paths.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from '../drivers/io.js';
-import { ControllerClient, ControllerLinkError } from '../ipc-client.js';
+import { ControllerClient, ControllerLinkError } from '../ipc/client.js';
 import {
   CommandError,
   type AlarmInfo,

@@ -28,7 +28,7 @@ import { startBoard } from '../board/runtime.js';
 import { type Logger } from '../drivers/io.js';
 import { controllerSocketPath, PACKAGE_ROOT } from '../paths.js';
 import { Controller } from './controller.js';
-import { IpcServer } from './ipc-server.js';
+import { IpcServer } from '../ipc/server.js';
 import { LatenessCauseProbe } from './lateness-cause.js';
 import { applyScheduling } from './scheduling.js';
 import { formatPressures, pressureLogIntervalMs } from './pressure-log.js';

@@ -11,7 +11,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { ControllerClient } from '../ipc-client.js';
+import type { ControllerClient } from '../ipc/client.js';
 import type { Store } from '../store/types.js';
 import type { ServerConfig } from './config.js';
 import type { ClockWatch } from './clock-state.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
-import { ControllerClient } from '../../ipc-client.js';
+import { ControllerClient } from '../../ipc/client.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { buildServer } from '../app.js';
 import type { ServerConfig } from '../config.js';

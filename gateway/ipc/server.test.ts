@@ -1,4 +1,4 @@
-import { FakeStations } from './test-support/fake-stations.js';
+import { FakeStations } from '../control-loop/test-support/fake-stations.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../drivers/io.js';
-import { ControllerClient, ControllerLinkError, LineSplitter } from '../ipc-client.js';
+import { ControllerClient, ControllerLinkError } from './client.js';
+import { LineSplitter } from './lines.js';
 import {
   CommandError,
   PROTOCOL_VERSION,
@@ -18,7 +19,7 @@ import {
   type StartArgs,
   type StationFrame,
 } from '../protocol.js';
-import { IpcServer, MAX_CLIENT_BACKLOG_BYTES, type ControllerApi } from './ipc-server.js';
+import { IpcServer, MAX_CLIENT_BACKLOG_BYTES, type ControllerApi } from './server.js';
 
 const TEST_TIMEOUT_MS = 15_000;
 const ONE_MIB = 1024 * 1024;
