@@ -15,10 +15,10 @@ import type { Clock } from '../clock.js';
 export type ChannelKind = 'digital-out' | 'digital-in' | 'pwm-out' | 'pressure-in';
 
 /** Health of a device or of the link to it. `offline` means no I/O is getting through. */
-export type LinkState = 'ok' | 'degraded' | 'offline';
+export type DeviceHealthState = 'ok' | 'degraded' | 'offline';
 
 export interface DeviceHealth {
-  state: LinkState;
+  state: DeviceHealthState;
   /** Plain words for support staff, e.g. "no answer from 0x48 on i2c-1 (EREMOTEIO)". */
   message?: string;
   /** Clock time (ms) when `state` last changed. */

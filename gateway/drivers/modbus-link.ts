@@ -217,10 +217,10 @@ export interface LinkSpec {
 
 export type LinkEvent = { up: true } | { up: false; reason: string };
 
-type LinkState = 'idle' | 'connecting' | 'up' | 'down' | 'closed';
+type ConnectionPhase = 'idle' | 'connecting' | 'up' | 'down' | 'closed';
 
 export class ModbusLink {
-  private state: LinkState = 'idle';
+  private state: ConnectionPhase = 'idle';
   private conn: Connection | undefined;
   private stream: ClientStream | undefined;
   /** jsmodbus clients on the current stream, per `unit/timeout`. */

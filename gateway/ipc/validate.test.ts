@@ -25,7 +25,7 @@ describe('command schemas', () => {
       [
         'start',
         { stationId: 'bay-1', sessionId: 's', program: 'leg-circulation' },
-        /^start: program must be a program object$/,
+        /^start: program must be a program object \(the whole program: id, name, version, garments, mode, pressureMmHg and its timings\), not a program id: look the id up first$/,
       ],
       [
         'start',
