@@ -5,6 +5,7 @@ import { AbpModel } from '../sim/i2c/abp-model.js';
 import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
 import { abp } from './abp.js';
 import type { DriverContext } from './io.js';
+import { SharedLinks } from './shared-links.js';
 
 async function rig(gaugeMmHg: number, raw: Record<string, unknown> = { pMax: 5, unit: 'psi' }) {
   const clock = new VirtualClock();
@@ -17,6 +18,7 @@ async function rig(gaugeMmHg: number, raw: Record<string, unknown> = { pMax: 5, 
     log: { info: () => {}, warn: () => {}, error: () => {} },
     openI2c: fakeI2cOpener({ sim: wire }),
     services: new Map(),
+    links: new SharedLinks(),
   };
   const dev = abp.create('p0', abp.parseConfig({ bus: 'sim', ...raw }, 'devices.p0'), ctx);
   await dev.open();

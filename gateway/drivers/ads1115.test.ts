@@ -7,6 +7,7 @@ import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
 import { ads1115, type MpxSensor } from './ads1115.js';
 import { ReopeningBus, isAddressError, openRealI2c } from './i2c-bus.js';
 import { type DriverContext } from './io.js';
+import { SharedLinks } from './shared-links.js';
 
 const MMHG_PER_KPA = 7.50062;
 
@@ -18,6 +19,7 @@ function rig() {
     log: { info: () => {}, warn: () => {}, error: () => {} },
     openI2c: fakeI2cOpener({ sim: wire }),
     services: new Map(),
+    links: new SharedLinks(),
   };
   const model = new Ads1115Model({ clock });
   wire.addDevice(0x48, model);

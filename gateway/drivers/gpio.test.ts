@@ -39,6 +39,7 @@ import {
 } from './gpio-numbering.js';
 import { type DriverContext } from './io.js';
 import { probeUnshare } from '../../test/support/unshare.js';
+import { SharedLinks } from './shared-links.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -260,6 +261,7 @@ function makeCtx(clock: VirtualClock): { ctx: DriverContext; log: string[] } {
       },
       openI2c: () => Promise.reject(new Error('no I2C here')),
       services: new Map(),
+      links: new SharedLinks(),
     },
   };
 }

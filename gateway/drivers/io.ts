@@ -11,6 +11,7 @@
  * safe state of every output simply `false`. Active-low wiring is the driver's business.
  */
 import type { Clock } from '../clock.js';
+import type { SharedLinks } from './shared-links.js';
 
 export type ChannelKind = 'digital-out' | 'digital-in' | 'pwm-out' | 'pressure-in';
 
@@ -152,6 +153,8 @@ export interface DriverContext {
    * Kept untyped here so io.ts does not depend on the simulator.
    */
   services: ReadonlyMap<string, unknown>;
+  /** Connections this board's devices share (one per RS-485 bus or Modbus TCP gateway). */
+  links: SharedLinks;
 }
 
 /**

@@ -6,6 +6,7 @@ import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
 import { Mcp23017Model, type PinState } from '../sim/i2c/mcp23017-model.js';
 import { type DriverContext } from './io.js';
 import { mcp23017 } from './mcp23017.js';
+import { SharedLinks } from './shared-links.js';
 
 async function rig(raw: Record<string, unknown> = {}, before?: (wire: FakeI2cBus) => Promise<void>) {
   const clock = new VirtualClock();
@@ -19,6 +20,7 @@ async function rig(raw: Record<string, unknown> = {}, before?: (wire: FakeI2cBus
     log: { info: () => {}, warn: (m) => warnings.push(m), error: () => {} },
     openI2c: fakeI2cOpener({ sim: wire }),
     services: new Map(),
+    links: new SharedLinks(),
   };
   const dev = mcp23017.create('io0', mcp23017.parseConfig({ bus: 'sim', ...raw }, 'devices.io0'), ctx);
   await dev.open();

@@ -5,6 +5,7 @@ import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
 import { MprlsModel } from '../sim/i2c/mprls-model.js';
 import type { DriverContext } from './io.js';
 import { mprls } from './mprls.js';
+import { SharedLinks } from './shared-links.js';
 
 async function rig(raw: Record<string, unknown> = {}, absoluteMmHg = 760) {
   const clock = new VirtualClock();
@@ -17,6 +18,7 @@ async function rig(raw: Record<string, unknown> = {}, absoluteMmHg = 760) {
     log: { info: () => {}, warn: () => {}, error: () => {} },
     openI2c: fakeI2cOpener({ sim: wire }),
     services: new Map(),
+    links: new SharedLinks(),
   };
   const dev = mprls.create('p0', mprls.parseConfig({ bus: 'sim', ...raw }, 'devices.p0'), ctx);
   await dev.open();

@@ -5,6 +5,7 @@ import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
 import { Pca9685Model } from '../sim/i2c/pca9685-model.js';
 import type { DriverContext } from './io.js';
 import { pca9685, pca9685Prescale } from './pca9685.js';
+import { SharedLinks } from './shared-links.js';
 
 async function rig(raw: Record<string, unknown> = {}) {
   const clock = new VirtualClock();
@@ -17,6 +18,7 @@ async function rig(raw: Record<string, unknown> = {}) {
     log: { info: () => {}, warn: (m) => warnings.push(m), error: () => {} },
     openI2c: fakeI2cOpener({ sim: wire }),
     services: new Map(),
+    links: new SharedLinks(),
   };
   const dev = pca9685.create('pwm0', pca9685.parseConfig({ bus: 'sim', ...raw }, 'devices.pwm0'), ctx);
   const opened = dev.open();

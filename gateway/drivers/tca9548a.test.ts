@@ -8,6 +8,7 @@ import { Tca9548aModel } from '../sim/i2c/tca9548a-model.js';
 import { abp } from './abp.js';
 import type { DriverContext, IoDevice } from './io.js';
 import { mprls } from './mprls.js';
+import { SharedLinks } from './shared-links.js';
 
 function rig() {
   const clock = new VirtualClock();
@@ -19,6 +20,7 @@ function rig() {
     log: { info: () => {}, warn: () => {}, error: () => {} },
     openI2c: fakeI2cOpener({ sim: wire }),
     services: new Map(),
+    links: new SharedLinks(),
   };
   const sensor = (id: string, channel: number) =>
     mprls.create(
