@@ -3,24 +3,17 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VirtualClock } from '../clock.js';
 import { Ads1115Model } from '../sim/i2c/ads1115-model.js';
-import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
+import { FakeI2cBus } from '../sim/i2c/fake-bus.js';
 import { ads1115, type MpxSensor } from './ads1115.js';
 import { ReopeningBus, isAddressError, openRealI2c } from './i2c-bus.js';
-import { type DriverContext } from './io.js';
-import { SharedLinks } from './shared-links.js';
+import { simBusContext } from './test-support/context.js';
 
 const MMHG_PER_KPA = 7.50062;
 
 function rig() {
   const clock = new VirtualClock();
   const wire = new FakeI2cBus();
-  const ctx: DriverContext = {
-    clock,
-    log: { info: () => {}, warn: () => {}, error: () => {} },
-    openI2c: fakeI2cOpener({ sim: wire }),
-    services: new Map(),
-    links: new SharedLinks(),
-  };
+  const ctx = simBusContext(clock, wire);
   const model = new Ads1115Model({ clock });
   wire.addDevice(0x48, model);
   return { clock, wire, ctx, model };

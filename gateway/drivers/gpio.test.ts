@@ -25,11 +25,9 @@ import {
   DEFAULT_DEBOUNCE_MS,
   FULL_REWRITE_INTERVAL_MS,
   gpio,
-  loadOnoff,
   type GpioConfig,
-  type GpioLine,
-  type OnoffImporter,
 } from './gpio.js';
+import { loadOnoff, type GpioLine, type OnoffImporter } from './gpio-onoff.js';
 import {
   bcmToSysfs,
   findHeaderChip,
