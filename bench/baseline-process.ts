@@ -18,7 +18,7 @@ import { startBoard } from '../gateway/board/runtime.js';
 import { Controller } from '../gateway/control-loop/controller.js';
 import { IpcServer } from '../gateway/ipc/server.js';
 import { TickLoop } from '../gateway/control-loop/tick-loop.js';
-import { TripTraceFile } from '../gateway/control-loop/trip-trace.js';
+import { startBenchTrace } from '../gateway/control-loop/trip-trace.js';
 import type { Logger } from '../gateway/drivers/io.js';
 import { ControllerClient } from '../gateway/ipc/client.js';
 import { controllerSocketPath } from '../gateway/paths.js';
@@ -36,15 +36,14 @@ async function main(): Promise<void> {
   const board = loadBoard(process.env.PRESSO_BOARD || 'simulator');
   const clock = new RealClock();
   const { io, sim } = await startBoard(board, clock, log);
-  const tracePath = process.env.PRESSO_BENCH_TRACE;
-  const tripTrace = tracePath && sim ? new TripTraceFile(sim.world, tracePath) : undefined;
+  const bench = startBenchTrace(sim, clock);
   // eslint-disable-next-line prefer-const -- the loop and the controller refer to each other
   let loop: TickLoop;
   const ctrl = new Controller({
     clock,
     io,
     ...(sim ? { sim } : {}),
-    ...(tripTrace ? { tripTrace } : {}),
+    ...(bench ? { observer: bench.observer } : {}),
     version: 'baseline',
     loopStats: () => loop.stats(),
   });
@@ -52,16 +51,15 @@ async function main(): Promise<void> {
     clock,
     ctrl.periodMs,
     async ({ latenessMs, overdueMs }) => {
-      tripTrace?.tick(latenessMs, overdueMs, clock.now());
       await ctrl.tick(Math.max(latenessMs, overdueMs));
     },
     (e) => {
       log.error(`tick failed: ${String(e)}`);
       void ctrl.ventAll('control tick failed');
     },
+    bench?.observer,
   );
   loop.start();
-  if (tripTrace) process.on('SIGUSR2', () => tripTrace.mark(clock.now()));
 
   const socketPath = controllerSocketPath();
   mkdirSync(dirname(socketPath), { recursive: true });
@@ -87,7 +85,7 @@ async function main(): Promise<void> {
       await loop.stop();
       await ctrl.ventAll('baseline stopped');
       await io.closeAll();
-      await tripTrace?.close();
+      await bench?.close();
       await ipc.stop();
       process.exit(0);
     })();

@@ -7,6 +7,8 @@
  *   npm run bench -- --json FILE       also writes the figures as JSON
  *   npm run bench -- --no-baseline     skips the one-process baseline
  *   npm run bench -- --coload          the co-load bench instead (bench/coload.ts): 10 min (--quick 2)
+ *   npm run bench -- --centre          the centre bench instead (bench/centre.ts): one gateway's board
+ *                                      with 10 gateways × 8 stations on one Mosquitto, 60 s (--quick 15)
  *   npm run bench -- --tsx             runs the processes from sources through tsx (no compile;
  *                                      RSS and start-up then include tsx's loader)
  *   npm run bench -- --followers       only the cost of live followers (0, 8, 32, 64 clients each
@@ -19,6 +21,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { centreMain } from './centre.js';
 import { coloadMain } from './coload.js';
 import { compiledRunner, TSX_RUNNER } from './lib/compile.js';
 import { followerCost } from './lib/followers.js';
@@ -111,6 +114,10 @@ function latenessOf(p: PhaseResult) {
 async function main(): Promise<void> {
   if (process.argv.includes('--coload')) {
     await coloadMain(process.argv.slice(2), machine(), log);
+    return;
+  }
+  if (process.argv.includes('--centre')) {
+    await centreMain(process.argv.slice(2), machine(), log);
     return;
   }
   const args = parseArgs(process.argv.slice(2));

@@ -1,7 +1,7 @@
 /**
  * Every alarm code, defined once: its priority (IEC 60601-1-8 names), whether it vents, whether it
  * latches, and the dashboard's message key for its title. The supervisor raises trips from this
- * table (`trip()`), the dashboard titles and orders alarms from it, and docs/safety.md's hazard
+ * table (supervisor.ts, TripList.raise), the dashboard titles and orders alarms from it, and docs/safety.md's hazard
  * table names the same values (alarm-table.test.ts checks them against the docs).
  *
  * Every venting alarm latches (docs/safety.md §4). `compensated-leak` vents only on the
@@ -55,23 +55,3 @@ export const ALARM_TABLE = {
 
 /** Rank of each priority, most urgent first, for ordering alarm lists (board, presso-ctl). */
 export const PRIORITY_RANK: Readonly<Record<AlarmPriority, number>> = { high: 0, medium: 1, low: 2 };
-
-/**
- * A supervisor trip of `code` as the table defines it. `repeatVents` decides an 'on-repeat' code
- * (the compensated-leak count); for any other code it must be left out.
- */
-export function tripOf(
-  code: AlarmCode,
-  reason: string,
-  opts: { zone?: number; repeatVents?: boolean } = {},
-): { code: AlarmCode; priority: AlarmPriority; reason: string; vent: boolean; zone?: number } {
-  const s: AlarmSpec = ALARM_TABLE[code];
-  const vent = s.vents === 'always' || (s.vents === 'on-repeat' && opts.repeatVents === true);
-  return {
-    code,
-    priority: s.priority,
-    ...(opts.zone !== undefined ? { zone: opts.zone } : {}),
-    reason,
-    vent,
-  };
-}

@@ -104,56 +104,47 @@ die() {
 }
 say() { echo "install-pi: $*"; }
 
+# What an option's value is, for the error when it is missing.
+value_of() {
+  case $1 in
+    --root) echo "a directory" ;;
+    --check-native) echo "a release directory" ;;
+    --profile) echo "a name (one of: $(list_profiles))" ;;
+    --port | --http-port) echo "a number" ;;
+    --name) echo "a host name, e.g. presso" ;;
+    --health-timeout) echo "seconds" ;;
+    --health-url) echo "a URL" ;;
+  esac
+}
+
 while [ $# -gt 0 ]; do
   case $1 in
     --dry-run) DRY_RUN=1 ;;
-    --root)
-      [ $# -ge 2 ] || die "--root needs a directory"
-      ROOT=${2%/}
+    --root | --check-native | --profile | --port | --http-port | --name | --health-timeout | --health-url)
+      [ $# -ge 2 ] || die "$1 needs $(value_of "$1")"
+      case $1 in
+        --root) ROOT=${2%/} ;;
+        --check-native) CHECK_NATIVE=$2 ;;
+        --profile) PROFILE=$2 ;;
+        --port)
+          PORT=$2
+          PORT_GIVEN=1
+          ;;
+        --http-port) HTTP_PORT=$2 ;;
+        --name)
+          GATEWAY_NAME=$2
+          NAME_GIVEN=1
+          ;;
+        --health-timeout) HEALTH_TIMEOUT=$2 ;;
+        --health-url) HEALTH_URL=$2 ;;
+      esac
       shift
       ;;
     --skip-system) SKIP_SYSTEM=1 ;;
     --uninstall) UNINSTALL=1 ;;
     --accept-eol-node) ACCEPT_EOL_NODE=1 ;;
-    --check-native)
-      [ $# -ge 2 ] || die "--check-native needs a release directory"
-      CHECK_NATIVE=$2
-      shift
-      ;;
     --purge) PURGE=1 ;;
     --no-start) START=0 ;;
-    --profile)
-      [ $# -ge 2 ] || die "--profile needs a name (one of: $(list_profiles))"
-      PROFILE=$2
-      shift
-      ;;
-    --port)
-      [ $# -ge 2 ] || die "--port needs a number"
-      PORT=$2
-      PORT_GIVEN=1
-      shift
-      ;;
-    --http-port)
-      [ $# -ge 2 ] || die "--http-port needs a number"
-      HTTP_PORT=$2
-      shift
-      ;;
-    --name)
-      [ $# -ge 2 ] || die "--name needs a host name, e.g. presso"
-      GATEWAY_NAME=$2
-      NAME_GIVEN=1
-      shift
-      ;;
-    --health-timeout)
-      [ $# -ge 2 ] || die "--health-timeout needs seconds"
-      HEALTH_TIMEOUT=$2
-      shift
-      ;;
-    --health-url)
-      [ $# -ge 2 ] || die "--health-url needs a URL"
-      HEALTH_URL=$2
-      shift
-      ;;
     -h | --help)
       usage
       exit 0

@@ -16,13 +16,17 @@
 #   debootstrap            - builds the Debian 13 (trixie) root of the container install test (.ci/run)
 #   libnss3-tools          - certutil: the HTTPS browser test makes Chromium trust the gateway's local CA
 #                            as a Pi kiosk would (docs/deploy.md)
+#   mosquitto              - the MQTT broker the centre tests start on a loopback port (docs/centre.md);
+#                            the tests run it with their own config, never a system service on 1883
+#   mosquitto-clients      - mosquitto_pub/mosquitto_sub: the centre tests read the retained topics
+#                            and publish as a stranger with them
 #
 # Then it proves each peer works, not only that its package is installed: a peer that is
 # installed but cannot run (a missing module, a broken browser) fails here with the package to
 # install, instead of as thirteen confusing test failures later.
 set -euo pipefail
 PKGS=(socat python3-pymodbus python3-serial python3-serial-asyncio mbpoll util-linux systemd logrotate
-  systemd-container chromium openssl curl debootstrap libnss3-tools)
+  systemd-container chromium openssl curl debootstrap libnss3-tools mosquitto mosquitto-clients)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -72,6 +76,24 @@ check "certutil" libnss3-tools sh -c "certutil -N -d 'sql:$scratch' --empty-pass
 check "chromium (headless)" chromium sh -c "timeout 60 chromium --headless --no-sandbox --disable-gpu \
   --disable-background-networking --disable-component-update --disable-sync --no-first-run \
   --user-data-dir='$scratch/chromium' --dump-dom 'data:text/html,<p>presso-ok</p>' 2>/dev/null | grep -q presso-ok"
+# A broker of our own on a free loopback port (the package may also have started a system one on
+# 1883; the tests never use that), and a retained message round-tripped through it.
+mosquitto_roundtrip() {
+  local port pid out
+  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$scratch/mosquitto.conf"
+  mosquitto -c "$scratch/mosquitto.conf" >"$scratch/mosquitto.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do
+    mosquitto_pub -h 127.0.0.1 -p "$port" -r -t presso/check -m presso-ok 2>/dev/null && break
+    sleep 0.1
+  done
+  out=$(mosquitto_sub -h 127.0.0.1 -p "$port" -t presso/check -C 1 -W 5 2>&1) || true
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  [ "$out" = presso-ok ] || { echo "retained message not read back (got: $out)"; cat "$scratch/mosquitto.log"; return 1; }
+}
+check "mosquitto + mosquitto_pub/sub (retained round trip)" "mosquitto mosquitto-clients" mosquitto_roundtrip
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "install-test-deps: ${#failed[@]} peer(s) do not work: ${failed[*]}" >&2

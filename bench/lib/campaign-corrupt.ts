@@ -7,22 +7,19 @@
  * alarm. A damage that leaves valid JSON of the right shape (a flipped bit inside a string, say)
  * cannot be told from an edit; it is counted apart, and the start must still come up and serve.
  */
-import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlarmInfo } from '../../gateway/protocol.js';
-import { JsonStore, STORE_FILE_NAME } from '../../gateway/store/store.js';
+import { STORE_FILE_NAME } from '../../gateway/store/store.js';
 import type { SessionRecord } from '../../gateway/store/types.js';
 import type { Runner } from './compile.js';
-import { call } from './http.js';
+import { DAMAGES, damageFile, goodDataDir, type Damage } from '../../test/support/damaged-files.js';
+import { call } from '../../test/support/http.js';
 import { spawnListening } from './procs.js';
 
 const TOKEN = 'campaign-admin-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const DAY_MS = 24 * 3600_000;
-export const DAMAGES = ['truncated', 'garbage', 'bit-flip', 'nul-bytes', 'empty'] as const;
-export type Damage = (typeof DAMAGES)[number];
 
 export interface CorruptCounts {
   starts: number;
@@ -37,66 +34,6 @@ export interface CorruptCounts {
   durationS: number;
 }
 
-function record(id: string, client: string): SessionRecord {
-  const at = Date.now();
-  return {
-    id,
-    stationId: 'bay-1',
-    programId: 'leg-circulation',
-    programVersion: 1,
-    client,
-    startedBy: 'campaign',
-    startedAtEpochMs: at,
-    durationMin: 10,
-    status: 'stopped',
-    endedAtEpochMs: at + 1000,
-  };
-}
-
-/** The good data dir, as recovery.test.ts builds it: the store's clock is moved so it backs up. */
-async function goodDir(): Promise<{ dir: string; inBackup: string; inJournal: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'presso-corrupt-good-'));
-  const quiet = { info: () => {}, warn: () => {}, error: () => {} };
-  const inBackup = `backup-${randomUUID()}`;
-  const inJournal = `journal-${randomUUID()}`;
-  const first = new JsonStore({ dataDir: dir, now: () => Date.now() - 2 * DAY_MS, log: quiet });
-  await first.open();
-  first.putSession(record(inBackup, 'Backed Up'));
-  await first.close();
-  const second = new JsonStore({ dataDir: dir, now: () => Date.now() - DAY_MS, log: quiet });
-  await second.open();
-  second.putSession(record(inJournal, 'Journalled'));
-  await second.close();
-  return { dir, inBackup, inJournal };
-}
-
-export function damageFile(file: string, how: Damage, rand: () => number): string {
-  const buf = readFileSync(file);
-  const size = buf.length;
-  const at = 1 + Math.floor(rand() * (size - 2));
-  switch (how) {
-    case 'truncated':
-      writeFileSync(file, buf.subarray(0, at));
-      return `truncated at byte ${at} of ${size}`;
-    case 'garbage': {
-      const len = 1 + Math.floor(rand() * Math.min(64, size - at));
-      for (let i = 0; i < len; i++) buf[at + i] = Math.floor(rand() * 256);
-      writeFileSync(file, buf);
-      return `${len} random bytes at ${at}`;
-    }
-    case 'bit-flip':
-      buf[at] = (buf[at] ?? 0) ^ (1 << Math.floor(rand() * 8));
-      writeFileSync(file, buf);
-      return `one bit flipped at byte ${at}`;
-    case 'nul-bytes':
-      writeFileSync(file, Buffer.alloc(size));
-      return `${size} NUL bytes`;
-    case 'empty':
-      writeFileSync(file, '');
-      return 'empty';
-  }
-}
-
 export async function corruptCampaign(
   starts: number,
   runner: Runner,
@@ -104,7 +41,13 @@ export async function corruptCampaign(
   rand: () => number = Math.random,
 ): Promise<CorruptCounts> {
   const t0 = Date.now();
-  const good = await goodDir();
+  // The good data dir as recovery.test.ts builds it.
+  const good = await goodDataDir({
+    withBackup: true,
+    startedBy: 'campaign',
+    prefix: 'presso-corrupt-good-',
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+  });
   const c: CorruptCounts = {
     starts: 0,
     byDamage: {},

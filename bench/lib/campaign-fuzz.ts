@@ -7,13 +7,13 @@
  *
  * Verdicts per request: no 5xx; the server still answers; and a refused request (4xx) changed
  * nothing: the store's sessions, programs, settings and users and the controller's stations are
- * compared before and after, as fuzz.test.ts does. An accepted request that changes the board
- * (a start, an injected fault) is undone before the next one, so each starts from an idle board.
+ * compared before and after (test-support/state-snapshot.ts, as fuzz.test.ts does). An accepted
+ * request that changes the board (a start, an injected fault) is undone before the next one, so
+ * each starts from an idle board.
  */
-import type { TestContext } from 'node:test';
 import fc from 'fast-check';
-import type { Harness } from '../../gateway/server/test-support/harness.js';
 import { ADMIN_TOKEN, readyBoard, startHarness } from '../../gateway/server/test-support/harness.js';
+import { stateSnapshot as snapshot } from '../../gateway/server/test-support/state-snapshot.js';
 
 export interface FuzzCounts {
   requests: number;
@@ -30,18 +30,6 @@ export interface FuzzCounts {
 
 const STATIONS = ['bay-1', 'bay-2', 'bay-3', 'lounge-1'];
 const PROGRAMS = ['leg-circulation', 'leg-relaxation', 'arm-circulation'];
-
-async function snapshot(h: Harness): Promise<string> {
-  const frames = await h.client.request('state', {});
-  return JSON.stringify({
-    // A start the controller itself refuses is kept, marked "not started" (the store has no delete).
-    sessions: (await h.store.sessions()).filter((s) => !s.reason?.startsWith('not started:')),
-    programs: h.store.programs(),
-    settings: frames.map((f) => h.store.stationSettings(f.id) ?? null),
-    users: h.store.users().map((u) => [u.id, u.role]),
-    stations: frames.map((f) => [f.id, f.state, f.session?.id ?? null]),
-  });
-}
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 interface Route {
@@ -98,9 +86,7 @@ export async function fuzzCampaign(
 ): Promise<FuzzCounts> {
   const t0 = Date.now();
   const cleanups: (() => unknown)[] = [];
-  // startHarness only needs t.after from a TestContext.
-  const t = { after: (fn: () => unknown) => cleanups.push(fn) } as unknown as TestContext;
-  const h = await startHarness(t);
+  const h = await startHarness({ after: (fn) => cleanups.push(fn) });
   const c: FuzzCounts = {
     requests: 0,
     seed,

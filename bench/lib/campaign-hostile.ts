@@ -31,7 +31,7 @@ import { SCREENING_QUESTIONS } from '../../gateway/server/screening.js';
 import { readyBoard } from '../../gateway/server/test-support/harness.js';
 import type { AuditEntry, SessionRecord } from '../../gateway/store/types.js';
 import type { Runner } from './compile.js';
-import { sleep } from './http.js';
+import { sleep } from '../../test/support/http.js';
 import { spawnBenchController, spawnListening } from './procs.js';
 
 const TOKEN = 'campaign-admin-token-0123456789';

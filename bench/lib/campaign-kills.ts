@@ -18,7 +18,7 @@ import { ControllerClient } from '../../gateway/ipc/client.js';
 import type { SessionRecord } from '../../gateway/store/types.js';
 import { readyBoard } from '../../gateway/server/test-support/harness.js';
 import type { Runner } from './compile.js';
-import { call, sleep } from './http.js';
+import { call, sleep } from '../../test/support/http.js';
 import { spawnBenchController, spawnListening, type ControllerProc, type Proc } from './procs.js';
 
 const TOKEN = 'campaign-admin-token-0123456789';

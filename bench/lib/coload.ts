@@ -20,13 +20,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, ensureDashboardBuilt } from '../../dashboard/e2e/gateway.js';
+import { CHROMIUM, CHROMIUM_ARGS, ensureDashboardBuilt, VIEWPORT } from '../../dashboard/e2e/gateway.js';
 import type { LatenessLine } from '../../gateway/control-loop/trip-trace.js';
 import { ControllerClient } from '../../gateway/ipc/client.js';
 import type { AlarmInfo, LoopLate } from '../../gateway/protocol.js';
 import { readyBoard } from '../../gateway/server/test-support/harness.js';
 import type { Runner } from './compile.js';
-import { call, sleep } from './http.js';
+import { call, sleep } from '../../test/support/http.js';
 import { spawnBenchController, spawnListening, type Proc } from './procs.js';
 import { round } from './stats.js';
 
@@ -117,18 +117,10 @@ async function browserCycle(base: string): Promise<number> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await browser.newPage({ viewport: VIEWPORT });
     await page.goto(`${base}/`, { waitUntil: 'load', timeout: 20_000 });
     await page
       .waitForSelector('[data-testid=station-tile], .tile', { timeout: 10_000 })

@@ -14,7 +14,7 @@ import { presetById } from '../../gateway/control-loop/programs/presets.js';
 import { ControllerClient } from '../../gateway/ipc/client.js';
 import { readyBoard } from '../../gateway/server/test-support/harness.js';
 import type { Runner } from './compile.js';
-import { call, sleep } from './http.js';
+import { call, sleep } from '../../test/support/http.js';
 import { ProcMonitor } from './procstat.js';
 import { spawnBenchController, spawnListening } from './procs.js';
 import { round, summary } from './stats.js';

@@ -15,7 +15,7 @@ import { readyBoard } from '../../gateway/server/test-support/harness.js';
 import type { LoadConfig, LoadResult } from '../load.js';
 import { benchStationIds, writeBenchBoard } from './board.js';
 import type { Runner } from './compile.js';
-import { call, sleep } from './http.js';
+import { call, sleep } from '../../test/support/http.js';
 import { ProcMonitor } from './procstat.js';
 import { spawnBenchController, spawnListening, type Proc } from './procs.js';
 import { TripDriver, type TripCounts } from './trips.js';

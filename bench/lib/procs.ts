@@ -79,11 +79,18 @@ export async function spawnListening(
   runner: Runner = TSX_RUNNER,
   timeoutMs = 30_000,
 ): Promise<Proc & { base: string }> {
-  const child = spawn(process.execPath, runner.argv(script), {
-    cwd: PACKAGE_ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // BENCH_CPU_PROF_DIR=dir: V8 CPU profiles of the web process (and the baseline) into dir, for
+  // finding where its CPU goes (docs/benchmarks.md); NODE_OPTIONS may not carry --cpu-prof.
+  const prof = process.env.BENCH_CPU_PROF_DIR;
+  const child = spawn(
+    process.execPath,
+    [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...runner.argv(script)],
+    {
+      cwd: PACKAGE_ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const proc = wrap(child);
   let out = '';
   let listening = false;

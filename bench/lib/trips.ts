@@ -19,7 +19,7 @@
  */
 import type { ControllerClient } from '../../gateway/ipc/client.js';
 import type { AlarmInfo } from '../../gateway/protocol.js';
-import { sleep } from './http.js';
+import { sleep } from '../../test/support/http.js';
 
 export interface TripCounts {
   cycles: number;

@@ -9,10 +9,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { ADMIN_TOKEN } from '../../gateway/server/test-support/harness.js';
-import { browserMissing, readyBoard, SCREENSHOTS, startGateway, waitShown, type Gateway } from './gateway.js';
+import {
+  browserMissing,
+  gatewayForFile,
+  readyBoard,
+  SCREENSHOTS,
+  waitShown,
+  type Gateway,
+} from './gateway.js';
 
 const skip = browserMissing();
 const STAFF = { id: 'mia', name: 'Mia Berg', pin: '246813' };
@@ -21,11 +28,12 @@ let gw: Gateway;
 let admin: Page;
 let board: Page;
 
-after(() => (gw as Gateway | undefined)?.close());
-before(async () => {
-  if (skip) return;
-  gw = await startGateway({ users: false });
-});
+gatewayForFile(
+  async (g) => {
+    gw = g;
+  },
+  { users: false },
+);
 
 /** The zone-1 target a page's zone bars show. */
 const zone1Target = (scope: Locator) => scope.locator('[data-zone="1"]').getAttribute('data-target');

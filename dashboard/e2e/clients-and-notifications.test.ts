@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { ADMIN_TOKEN } from '../../gateway/server/test-support/harness.js';
 import type { SessionRecord } from '../../gateway/store/types.js';
@@ -17,23 +17,20 @@ import {
   readyBoard,
   SCREENSHOTS,
   staffUnlock,
-  startGateway,
   supportLogin,
   waitShown,
   type Gateway,
+  gatewayForFile,
+  openBoard,
 } from './gateway.js';
 
 const skip = browserMissing();
 let gw: Gateway;
 let board: Page;
 
-after(() => (gw as Gateway | undefined)?.close());
-
-before(async () => {
-  if (skip) return;
-  gw = await startGateway();
-  board = await gw.page('/');
-  await board.locator('.tile.live').nth(3).waitFor({ timeout: 10_000 });
+gatewayForFile(async (g) => {
+  gw = g;
+  board = await openBoard(gw);
   await staffUnlock(board);
 });
 

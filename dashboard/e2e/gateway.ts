@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { PACKAGE_ROOT } from '../../gateway/paths.js';
 import {
@@ -103,6 +104,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Create the test users (default); false leaves the database empty, as on a first start. */
   users?: boolean;
+  /** More environment for the web process (the centre's broker, docs/centre.md). */
+  env?: Record<string, string>;
 }
 
 /** The caller registers `close()` (t.after, or a module-level after hook). */
@@ -118,7 +121,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   } catch {
     // Not root: the readyBoard() step below acknowledges a stray loop-stall instead.
   }
-  const env = { PRESSO_ADMIN_TOKEN: ADMIN_TOKEN, PRESSO_LOGIN_ATTEMPTS_PER_MIN: '1000' };
+  const env = { PRESSO_ADMIN_TOKEN: ADMIN_TOKEN, PRESSO_LOGIN_ATTEMPTS_PER_MIN: '1000', ...options.env };
   let web = await spawnWeb(dataDir, env);
   const port = new URL(web.base).port;
   // Chromium runs niced for the same reason (a wrapper, since playwright only takes a binary path).
@@ -188,6 +191,34 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     });
   }
   return gw;
+}
+
+/**
+ * One gateway for all the tests of a file: started before the first (not at all when the browser
+ * is missing: the tests skip themselves on `browserMissing()`), `ready` then opens what they share,
+ * and closed after the last.
+ */
+export function gatewayForFile(ready: (gw: Gateway) => Promise<void>, options: GatewayOptions = {}): void {
+  let gw: Gateway | undefined;
+  // gw is unset when the browser is missing or the start failed.
+  after(() => gw?.close());
+  before(async () => {
+    if (browserMissing()) return;
+    gw = await startGateway(options);
+    await ready(gw);
+  });
+}
+
+/** Waits until all four stations of the simulator board show live values on `board`. */
+export async function allLive(board: Page): Promise<void> {
+  await board.locator('.tile.live').nth(3).waitFor({ timeout: 10_000 });
+}
+
+/** The staff board on a fresh page, once its four stations show live values. */
+export async function openBoard(gw: Gateway): Promise<Page> {
+  const board = await gw.page('/');
+  await allLive(board);
+  return board;
 }
 
 async function prepare(gw: Gateway, users: boolean): Promise<void> {

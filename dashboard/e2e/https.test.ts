@@ -127,6 +127,15 @@ test(
     assert.match(cookie, /^presso_login=/);
     assert.match(cookie, /; Secure/);
     assert.match(cookie, /; HttpOnly/);
+    // The admin token's login (a fresh install's first) gets the same cookie.
+    const tokenLogin = await call(`${web.base}/api/auth/token`, {
+      method: 'POST',
+      ca,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: ADMIN_TOKEN }),
+    });
+    assert.equal(tokenLogin.status, 200, tokenLogin.body.toString());
+    assert.match(String(tokenLogin.headers['set-cookie']), /; Secure/);
   },
 );
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { browserMissing, startGateway } from './gateway.js';
+import { browserMissing, startGateway, allLive, openBoard } from './gateway.js';
 
 const skip = browserMissing();
 
@@ -15,8 +15,7 @@ test(
   async (t) => {
     const gw = await startGateway();
     t.after(() => gw.close());
-    const board = await gw.page('/');
-    await board.locator('.tile.live').nth(3).waitFor({ timeout: 10_000 });
+    const board = await openBoard(gw);
     assert.equal(await board.getByTestId('link-banner').count(), 0, 'no banner while live');
 
     await gw.stopWeb();
@@ -37,6 +36,6 @@ test(
 
     await gw.startWeb();
     await banner.waitFor({ state: 'detached', timeout: 15_000 });
-    await board.locator('.tile.live').nth(3).waitFor({ timeout: 10_000 });
+    await allLive(board);
   },
 );

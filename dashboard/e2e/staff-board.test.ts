@@ -6,17 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import {
   browserMissing,
   readyBoard,
   SCREENSHOTS,
   staffUnlock,
-  startGateway,
   supportLogin,
   waitShown,
   type Gateway,
+  gatewayForFile,
+  openBoard,
 } from './gateway.js';
 
 const skip = browserMissing();
@@ -24,17 +25,12 @@ let gw: Gateway;
 let board: Page;
 let support: Page;
 
-// gw is unset when the browser is missing or the start failed.
-after(() => (gw as Gateway | undefined)?.close());
-
-before(async () => {
-  if (skip) return;
-  gw = await startGateway();
+gatewayForFile(async (g) => {
+  gw = g;
   // Support first, so its two-minute chart has the whole run on it for the screenshot.
   support = await gw.page('/support');
   await supportLogin(support);
-  board = await gw.page('/');
-  await board.locator('.tile.live').nth(3).waitFor({ timeout: 10_000 });
+  board = await openBoard(gw);
 });
 
 /** Zone pressures as the tile shows them (null: not shown as live). */

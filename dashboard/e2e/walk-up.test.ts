@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { browserMissing, readyBoard, SCREENSHOTS, startGateway, waitShown } from './gateway.js';
+import { browserMissing, readyBoard, SCREENSHOTS, startGateway, waitShown, openBoard } from './gateway.js';
 
 const skip = browserMissing();
 const STATION = 'lounge-1';
@@ -93,8 +93,7 @@ test(
     assert.equal(one.screening?.answers.dvt, false);
 
     // STOP: the page says the air is let out and staff were told, and the staff board says so.
-    const board = await gw.page('/');
-    await board.locator('.tile.live').nth(3).waitFor({ timeout: 10_000 });
+    const board = await openBoard(gw);
     await next.getByTestId('walkup-stop').click();
     await next.getByText('A member of staff has been told').waitFor({ timeout: 10_000 });
     await board

@@ -7,6 +7,7 @@
 import type { Program } from '../../gateway/control-loop/programs/schema.js';
 import type { CeilingSource } from '../../gateway/limits.js';
 import type { LiveFrame, LiveZone } from '../../gateway/ipc/views.js';
+import type { CentreGateway, CentreStatus } from '../../gateway/centre/schemas.js';
 import type {
   AlarmInfo,
   AlarmMessage,
@@ -20,6 +21,8 @@ import type {
 export type {
   AlarmInfo,
   AlarmMessage,
+  CentreGateway,
+  CentreStatus,
   ControllerInfo,
   LiveFrame,
   LiveZone,
@@ -146,6 +149,13 @@ export const stopStation = (id: string, reason?: string) =>
     reason === undefined ? {} : { reason },
   );
 export const stopAll = () => api<unknown>('POST', '/api/stop', {});
+/** Another gateway's station, through the centre's broker (docs/centre.md). */
+export const stopCentreStation = (gatewayId: string, stationId: string) =>
+  api<unknown>(
+    'POST',
+    `/api/centre/stations/${encodeURIComponent(gatewayId)}/${encodeURIComponent(stationId)}/stop`,
+    {},
+  );
 export const whoAmI = () => api<Actor>('GET', '/api/auth/me');
 /** The login answer names the user `user`; /api/auth/me names it `who`. */
 export const login = (user: string, secret: string) =>

@@ -13,7 +13,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { mergeFrame, type FrameDiff } from '../../gateway/ipc/frame-diff.js';
 import { liveFrameOf, type ViewFields } from '../../gateway/ipc/views.js';
-import type { LiveFrame, SessionMessage, SubscribeMessage } from './api.js';
+import type { CentreStatus, LiveFrame, SessionMessage, SubscribeMessage } from './api.js';
 
 /** Every station sends at least once a second (a keepalive when its view did not change). */
 export const STALE_AFTER_MS = 2000;
@@ -29,6 +29,8 @@ export class Live {
   private readonly views = new Map<string, ViewFields>();
   private readonly receivedAt = new Map<string, number>();
   link: LinkState = 'connecting';
+  /** The centre's broker and gateways, for a client subscribed {centre: true} in a centre. */
+  centre: CentreStatus | null = null;
   private socket: Socket | null = null;
   private timer: number | undefined;
   private readonly listeners = new Set<() => void>();
@@ -64,6 +66,10 @@ export class Live {
       this.views.set(diff.id, view);
       this.frames.set(diff.id, liveFrameOf(view));
       this.receivedAt.set(diff.id, performance.now());
+      this.changed();
+    });
+    socket.on('centre', (c: CentreStatus) => {
+      this.centre = c;
       this.changed();
     });
     socket.on('session', (m: SessionMessage) => {

@@ -1,4 +1,5 @@
 import { FakeStations } from '../control-loop/test-support/fake-stations.js';
+import { stationFrame } from '../../test/support/frames.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,30 +45,11 @@ const linkLost: AlarmInfo = {
 };
 
 function frame(id: string, patch: Partial<StationFrame>): StationFrame {
-  return {
-    id,
-    selfTest: null,
+  return stationFrame(id, {
     name: `Lounge ${id.slice(3)}`,
-    garment: 'leg',
-    state: 'idle',
-    phase: null,
-    session: null,
-    zones: [0, 0, 0, 0].map((p, i) => ({
-      zone: i + 1,
-      pressureMmHg: p,
-      targetMmHg: 0,
-      sensor: 'ok' as const,
-      inlet: false,
-      exhaust: true,
-    })),
-    pumpDuty: 0,
-    ceilingMmHg: 100,
-    link: 'ok',
-    alarms: [],
-    sampledAtMs: 0,
     sampledAtEpochMs: Date.UTC(2025, 0, 1, 9, 30, 0),
     ...patch,
-  };
+  });
 }
 
 /** Two stations, one running with an alarm: what the CLI prints comes from here. */

@@ -8,21 +8,13 @@
  * 3 the controller cannot be reached. Output is plain columns meant for people; its layout is
  * kept stable because scripts and tests read it.
  */
-import { controllerSocketPath } from '../paths.js';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Logger } from '../drivers/io.js';
 import { ControllerClient, ControllerLinkError } from '../ipc/client.js';
-import {
-  CommandError,
-  type AlarmInfo,
-  type MaintenanceCounters,
-  type SelfTestResult,
-  type StationFrame,
-} from '../protocol.js';
+import { CommandError, type SelfTestResult, type StationFrame } from '../protocol.js';
 import { PRESETS, presetById } from '../control-loop/programs/presets.js';
 import type { Program } from '../control-loop/programs/schema.js';
-import { PRIORITY_RANK as PRIORITY_ORDER } from '../alarm-table.js';
+import { expectArgs, parse, USAGE, UsageError, type Invocation } from './args.js';
+import { alarmTable, clockTime, countersTable, stationTable, watchLine } from './format.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -35,28 +27,6 @@ const SELF_TEST_TIMEOUT_MS = 5 * 60 * 1000;
 const SELF_TEST_KINDS: readonly SelfTestResult['kind'][] = ['valve-click', 'sensor-zero', 'leak'];
 const STOP_REASON = 'stopped with presso-ctl';
 
-const USAGE = `Usage: presso-ctl [--socket PATH] <command>
-
-Commands:
-  status                                  stations with state, phase and zone pressures
-  watch [station] [--count N]             a line per change, until Ctrl-C or N lines
-  start <station> <programId> [--pressure MMHG] [--duration MIN]
-                                          start a built-in program
-  adjust <station> [--pressure MMHG] [--duration MIN]
-                                          a running session's new pressure (from the next
-                                          cycle) and/or total length, under its ceiling
-  stop [station]                          stop (vent) one station, or every station
-  alarms                                  active and latched alarms
-  ack [station]                           acknowledge latched alarms
-  self-test <station> <valve-click|sensor-zero|leak>
-  counters                                maintenance counters
-
-Socket: --socket, else $PRESSO_CONTROLLER_SOCKET, else $PRESSO_DATA_DIR/controller.sock
-(PRESSO_DATA_DIR defaults to ./data).
-Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 controller not reachable.`;
-
-class UsageError extends Error {}
-
 interface Output {
   out: (text: string) => void;
   err: (text: string) => void;
@@ -67,182 +37,7 @@ const io: Output = {
   err: (text) => process.stderr.write(`${text}\n`),
 };
 
-// ---------------------------------------------------------------- formatting
-
-/** Columns padded to their widest cell, two spaces apart, no trailing blanks. */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows]
-    .map((cells) =>
-      cells
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-function minutesSeconds(totalS: number): string {
-  const s = Math.max(0, Math.round(totalS));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
-
-function mmHg(v: number | null): string {
-  return v === null ? '--' : v.toFixed(0);
-}
-
-function phaseText(frame: StationFrame): string {
-  if (frame.phase === null) return '-';
-  return frame.phase.zone === undefined ? frame.phase.kind : `${frame.phase.kind} z${frame.phase.zone}`;
-}
-
-/** Measured/target per zone, distal first; "--" where the sensor gives no valid value. */
-function zonesText(frame: StationFrame): string {
-  return frame.zones.map((z) => `${mmHg(z.pressureMmHg)}/${mmHg(z.targetMmHg)}`).join(' ');
-}
-
-function stationTable(frames: StationFrame[]): string {
-  return table(
-    [
-      'STATION',
-      'NAME',
-      'STATE',
-      'PHASE',
-      'PROGRAM',
-      'CYCLE',
-      'LEFT',
-      'LINK',
-      'ALARMS',
-      'ZONES mmHg (measured/target)',
-    ],
-    frames.map((f) => [
-      f.id,
-      f.name,
-      f.state,
-      phaseText(f),
-      f.session?.programId ?? '-',
-      f.session ? String(f.session.cycle) : '-',
-      f.session ? minutesSeconds(f.session.remainingS) : '-',
-      f.link,
-      String(f.alarms.length),
-      zonesText(f),
-    ]),
-  );
-}
-
-function alarmTable(alarms: AlarmInfo[]): string {
-  const sorted = [...alarms].sort(
-    (a, b) =>
-      PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority] || a.raisedAtEpochMs - b.raisedAtEpochMs,
-  );
-  return table(
-    ['PRIORITY', 'STATION', 'ZONE', 'ALARM', 'STATUS', 'REASON'],
-    sorted.map((a) => [
-      a.priority.toUpperCase(),
-      a.stationId ?? 'all',
-      a.zone === undefined ? '-' : String(a.zone),
-      a.code,
-      [a.active ? 'active' : 'cleared', ...(a.latched ? ['latched'] : [])].join(', '),
-      a.reason,
-    ]),
-  );
-}
-
-function countersTable(counters: MaintenanceCounters[]): string {
-  const perZone = (values: number[], digits = 0) => values.map((v) => v.toFixed(digits)).join('/');
-  return table(
-    ['STATION', 'PUMP HOURS', 'PUMP STARTS', 'TRIPS', 'INLET CYCLES', 'EXHAUST CYCLES', 'LEAK DUTY'],
-    counters.map((c) => [
-      c.stationId,
-      (c.pumpRunMs / 3_600_000).toFixed(1),
-      String(c.pumpStarts),
-      String(c.trips),
-      perZone(c.inletCycles),
-      perZone(c.exhaustCycles),
-      perZone(c.leakDuty, 2),
-    ]),
-  );
-}
-
-/** One watch line without its time, so an unchanged station prints nothing. */
-function watchLine(f: StationFrame): string {
-  const alarms = f.alarms.length === 0 ? '' : `  alarms ${f.alarms.length}`;
-  const link = f.link === 'ok' ? '' : `  link ${f.link}`;
-  return `${f.id}  ${f.state}  ${phaseText(f)}  zones ${zonesText(f)}  pump ${(f.pumpDuty * 100).toFixed(0)}%${alarms}${link}`;
-}
-
-function clockTime(epochMs: number): string {
-  const d = new Date(epochMs);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
-}
-
 // ---------------------------------------------------------------- commands
-
-interface Invocation {
-  socketPath: string;
-  command: string;
-  positionals: string[];
-  pressure?: number;
-  duration?: number;
-  count?: number;
-}
-
-function positiveNumber(name: string, text: string | undefined, integer = false): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, not "${text}"`);
-  }
-  return n;
-}
-
-function parse(argv: string[]): Invocation | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        socket: { type: 'string' },
-        pressure: { type: 'string' },
-        duration: { type: 'string' },
-        count: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  const [command, ...rest] = positionals;
-  if (command === undefined) throw new UsageError('no command given');
-  if (
-    (values.pressure !== undefined || values.duration !== undefined) &&
-    command !== 'start' &&
-    command !== 'adjust'
-  ) {
-    throw new UsageError('--pressure and --duration apply to "start" and "adjust" only');
-  }
-  if (values.count !== undefined && command !== 'watch') {
-    throw new UsageError('--count applies to "watch" only');
-  }
-  return {
-    socketPath: values.socket ? resolve(values.socket) : controllerSocketPath(),
-    command,
-    positionals: rest,
-    pressure: positiveNumber('pressure', values.pressure),
-    duration: positiveNumber('duration', values.duration),
-    count: positiveNumber('count', values.count, true),
-  };
-}
-
-function expectArgs(inv: Invocation, min: number, max: number, shape: string): void {
-  const n = inv.positionals.length;
-  if (n < min || n > max) throw new UsageError(`usage: presso-ctl ${inv.command} ${shape}`.trimEnd());
-}
 
 const quietLog: Logger = {
   info: () => {},

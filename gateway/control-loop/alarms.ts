@@ -4,12 +4,15 @@
  * someone acknowledges it after the condition has gone (IEC 60601-1-8's latching alarm).
  */
 import type { AlarmInfo } from '../protocol.js';
-import type { Trip } from './supervisor.js';
+import type { Trip } from './trips.js';
 
 export interface AlarmChange {
-  raised: AlarmInfo[];
-  cleared: AlarmInfo[];
+  readonly raised: readonly AlarmInfo[];
+  readonly cleared: readonly AlarmInfo[];
 }
+
+/** The usual tick's change: none (shared, so a quiet tick allocates nothing). */
+const NO_CHANGE: AlarmChange = Object.freeze({ raised: Object.freeze([]), cleared: Object.freeze([]) });
 
 const key = (stationId: string | null, t: { code: string; zone?: number }) =>
   `${stationId ?? '*'}|${t.code}|${t.zone ?? ''}`;
@@ -26,7 +29,7 @@ export class AlarmBook {
    */
   update(stationId: string | null, trips: readonly Trip[]): AlarmChange {
     // The usual tick: nothing tripped and nothing to clear (called once per station per tick).
-    if (trips.length === 0 && this.alarms.size === 0) return { raised: [], cleared: [] };
+    if (trips.length === 0 && this.alarms.size === 0) return NO_CHANGE;
     const raised: AlarmInfo[] = [];
     const cleared: AlarmInfo[] = [];
     const now = new Set<string>();

@@ -57,6 +57,22 @@ describe('controller commands', () => {
       /unknown fault kind/,
     );
     await refused(h, () => h.ctrl.command('nonsense' as never, {} as never), /unknown command/);
+    // The schema's bounds, named by field; and the bounds only the board knows.
+    await refused(
+      h,
+      () => h.ctrl.command('sim-freeze', { ms: 5000 }),
+      /^sim-freeze: ms must be a number of ms from 1 to 2000$/,
+    );
+    await refused(
+      h,
+      () => h.ctrl.command('sim-inject', { stationId: 'bay-1', kind: 'leak', zone: 9 }),
+      /^zone must be 1\.\.\d+$/,
+    );
+    await refused(
+      h,
+      () => h.ctrl.command('set-zero-offsets', { stationId: 'bay-1', offsetsMmHg: [0] }),
+      /^offsetsMmHg must list \d+ numbers/,
+    );
   });
 
   it('refuses a second start on a running station', async () => {

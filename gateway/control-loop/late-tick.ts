@@ -20,6 +20,9 @@ export type LateVerdict =
   | { kind: 'late'; latenessMs: number; lateInWindow: number }
   | { kind: 'stall'; latenessMs: number; lateInWindow: number; why: 'hard-bound' | 'burst' };
 
+/** Shared: judged every tick, and nothing to say on a tick on time. */
+const ON_TIME: LateVerdict = Object.freeze({ kind: 'on-time' });
+
 export class LateTickRule {
   /** Clock times of the late ticks within the last LOOP_LATE_WINDOW_MS. */
   private recent: number[] = [];
@@ -45,7 +48,7 @@ export class LateTickRule {
   }
 
   judge(nowMs: number, latenessMs: number): LateVerdict {
-    if (!(latenessMs > this.lateFromMs)) return { kind: 'on-time' };
+    if (!(latenessMs > this.lateFromMs)) return ON_TIME;
     this.total++;
     this.recent = this.recent.filter((t) => nowMs - t < LOOP_LATE_WINDOW_MS);
     this.recent.push(nowMs);

@@ -33,7 +33,7 @@ import { LatenessCauseProbe } from './lateness-cause.js';
 import { applyScheduling } from './scheduling.js';
 import { formatPressures, pressureLogIntervalMs } from './pressure-log.js';
 import { TickLoop } from './tick-loop.js';
-import { TripTraceFile } from './trip-trace.js';
+import { startBenchTrace } from './trip-trace.js';
 
 const log: Logger = {
   info: (m) => console.log(`[controller] ${m}`),
@@ -90,13 +90,12 @@ async function main(): Promise<void> {
 
   // eslint-disable-next-line prefer-const -- the loop and the controller refer to each other
   let loop: TickLoop;
-  const tracePath = process.env.PRESSO_BENCH_TRACE;
-  const tripTrace = tracePath && sim ? new TripTraceFile(sim.world, tracePath) : undefined;
+  const bench = startBenchTrace(sim, clock);
   const ctrl = new Controller({
     clock,
     io,
     ...(sim ? { sim } : {}),
-    ...(tripTrace ? { tripTrace } : {}),
+    ...(bench ? { observer: bench.observer } : {}),
     version: version(),
     loopStats: () => loop.stats(),
     latenessCause: new LatenessCauseProbe(),
@@ -107,7 +106,6 @@ async function main(): Promise<void> {
     clock,
     ctrl.periodMs,
     async ({ latenessMs, overdueMs }) => {
-      tripTrace?.tick(latenessMs, overdueMs, clock.now());
       await ctrl.tick(Math.max(latenessMs, overdueMs));
       const now = clock.now();
       if (logEveryMs > 0 && now - lastLog >= logEveryMs) {
@@ -122,10 +120,9 @@ async function main(): Promise<void> {
         .ventAll('control tick failed')
         .catch((v: unknown) => log.error(`venting failed: ${String(v)}`));
     },
+    bench?.observer,
   );
   loop.start();
-  // The bench marks the start and end of its load window.
-  if (tripTrace) process.on('SIGUSR2', () => tripTrace.mark(clock.now()));
 
   ctrl.onEvent((event, data) => {
     if (event === 'alarm-raised') {
@@ -161,7 +158,7 @@ async function main(): Promise<void> {
     await loop.stop();
     const ended = await ctrl.ventAll(`controller stopped (${why})`);
     await io.closeAll();
-    await tripTrace?.close();
+    await bench?.close();
     log.info(`safe state written (${ended.length} session(s) interrupted); exiting`);
     // Give clients a moment to receive the session-ended events, then close the socket.
     await new Promise((r) => setTimeout(r, 50));

@@ -15,7 +15,6 @@ import {
   type SessionReport,
   type StartArgs,
   type StationStateName,
-  type ZoneCycleReport,
 } from '../protocol.js';
 import { ProgramRefusedError, startableTargets, targetsFor, type ZoneTarget } from './programs/plan.js';
 import { ProgramRunner, type RunnerOutput } from './programs/runner.js';
@@ -23,6 +22,7 @@ import { parseProgram } from './programs/parse.js';
 import type { Program } from './programs/schema.js';
 import { ZoneRegulator, type ZoneCommandKind, type ZoneDrive } from './regulator.js';
 import { LEAK_TEST_MMHG, SelfTestRun, type SelfTestKind } from './self-test.js';
+import { CycleLog, sessionReport } from './session-report.js';
 import type { ZoneObservation } from './supervisor.js';
 import type { SelfTestResult } from '../protocol.js';
 
@@ -39,8 +39,8 @@ interface Session {
   targets: ZoneTarget[];
   startedAtEpochMs: number;
   startedAtMs: number;
-  /** Per zone, per cycle: peak and hold accumulation. */
-  cycles: Map<number, { set: number[]; peak: number[]; holdSum: number[]; holdN: number[] }>;
+  /** Per zone, per cycle: what the report is built from. */
+  cycles: CycleLog;
   last: RunnerOutput | null;
   /** What an adjustment is planned from: the start's ceiling, skips and the base pressure now. */
   basis: SessionPlanBasis;
@@ -50,10 +50,6 @@ interface Session {
    * the runner has taken on the new targets and the zone has come down to its new target.
    */
   pendingSetpoints: number[] | null;
-}
-
-export interface SessionEnded {
-  report: SessionReport;
 }
 
 export class Station {
@@ -143,7 +139,6 @@ export class Station {
     return this.session ? nowMs - this.session.startedAtMs : null;
   }
 
-  /** Validates and starts a session, or throws CommandError('refused' | 'bad-request') changing nothing. */
   /** What every start (a session or a self-test) needs: idle, nothing latched, I/O reachable. */
   private refuseUnlessReady(opts: { latched: boolean; linkOk: boolean }): void {
     if (this.state === 'fault' || opts.latched) {
@@ -155,6 +150,7 @@ export class Station {
       throw new CommandError('refused', `station ${this.id} cannot reach its valves and sensors`);
   }
 
+  /** Validates and starts a session, or throws CommandError('refused' | 'bad-request') changing nothing. */
   start(args: StartArgs, nowMs: number, opts: { latched: boolean; linkOk: boolean }): void {
     this.refuseUnlessReady(opts);
     let program: Program;
@@ -170,10 +166,9 @@ export class Station {
         `program "${program.name}" is for ${program.garments.join('/')} garments; station ${this.id} has a ${spec.garment} garment`,
       );
     }
+    // The arguments' types and signs are the schema's (commands.ts validates them first); the
+    // limits below are the board's and the program's.
     if (args.durationMin !== undefined) {
-      if (!(Number.isFinite(args.durationMin) && args.durationMin > 0)) {
-        throw new CommandError('bad-request', `durationMin must be a positive number of minutes`);
-      }
       if (args.durationMin > LIMITS.sessionMaxMin.default) {
         throw new CommandError(
           'refused',
@@ -187,11 +182,6 @@ export class Station {
         'refused',
         `the program lasts ${program.durationMin} minutes, above the maximum of ${LIMITS.sessionMaxMin.default}`,
       );
-    }
-    if (args.clientCeilingMmHg !== undefined) {
-      if (!(Number.isFinite(args.clientCeilingMmHg) && args.clientCeilingMmHg > 0)) {
-        throw new CommandError('bad-request', 'clientCeilingMmHg must be a positive number');
-      }
     }
     // The web process folds the station setting and the walk-up maximum into clientCeilingMmHg
     // (the lowest of them); the board's own ceiling is applied here.
@@ -223,7 +213,7 @@ export class Station {
       targets,
       startedAtEpochMs: this.epochNow(),
       startedAtMs: nowMs,
-      cycles: new Map(),
+      cycles: new CycleLog(),
       last: null,
       basis: {
         planCeilingMmHg,
@@ -396,7 +386,7 @@ export class Station {
       this.session && this.state === 'running' ? this.session.runner.update(nowMs, { reached }) : null;
     if (this.session && out) {
       this.session.last = out;
-      this.record(out, pressures);
+      this.session.cycles.record(out, pressures, reached);
       this.settleSetpoints(pressures);
     }
     const test =
@@ -533,51 +523,11 @@ export class Station {
     return Math.min(LIMITS.sessionMaxMin.max * MS_PER_MIN, p.durationMin * MS_PER_MIN + cycleMs + MS_PER_MIN);
   }
 
-  private record(out: RunnerOutput, pressures: number[]): void {
-    const s = this.session;
-    if (!s) return;
-    let c = s.cycles.get(out.cycle);
-    if (!c) {
-      const n = pressures.length;
-      c = {
-        set: new Array<number>(n).fill(0),
-        peak: new Array<number>(n).fill(Number.NEGATIVE_INFINITY),
-        holdSum: new Array<number>(n).fill(0),
-        holdN: new Array<number>(n).fill(0),
-      };
-      s.cycles.set(out.cycle, c);
-    }
-    out.zones.forEach((z, i) => {
-      const p = pressures[i] ?? Number.NaN;
-      if (z.command !== 'vent') c.set[i] = Math.max(c.set[i] ?? 0, z.targetMmHg);
-      if (Number.isFinite(p)) c.peak[i] = Math.max(c.peak[i] ?? Number.NEGATIVE_INFINITY, p);
-      if (z.command === 'hold' && this.regulators[i]?.reached && Number.isFinite(p)) {
-        c.holdSum[i] = (c.holdSum[i] ?? 0) + p;
-        c.holdN[i] = (c.holdN[i] ?? 0) + 1;
-      }
-    });
-  }
-
   private endSession(nowMs: number, end: SessionEnd, reason: string): SessionReport | null {
     const s = this.session;
     if (!s) return null;
     this.session = null;
-    const zones: ZoneCycleReport[] = [];
-    for (const [cycle, c] of [...s.cycles.entries()].sort((a, b) => a[0] - b[0])) {
-      c.set.forEach((set, i) => {
-        if (s.targets[i]?.skipped) return;
-        const n = c.holdN[i] ?? 0;
-        const peak = c.peak[i] ?? Number.NEGATIVE_INFINITY;
-        zones.push({
-          zone: i + 1,
-          cycle,
-          setMmHg: round1(set),
-          peakMmHg: round1(Number.isFinite(peak) ? peak : 0),
-          meanHoldMmHg: n > 0 ? round1((c.holdSum[i] ?? 0) / n) : null,
-        });
-      });
-    }
-    return {
+    return sessionReport({
       sessionId: s.id,
       stationId: this.id,
       programId: s.program.id,
@@ -587,10 +537,11 @@ export class Station {
       end,
       reason,
       cyclesDone: s.last?.cyclesDone ?? 0,
-      deliveredMs: Math.round(s.runner.elapsedMs(nowMs)),
-      zones,
-      ...(s.adjustments.length > 0 ? { adjustments: s.adjustments } : {}),
-    };
+      deliveredMs: s.runner.elapsedMs(nowMs),
+      log: s.cycles,
+      skipped: (i) => s.targets[i]?.skipped === true,
+      adjustments: s.adjustments,
+    });
   }
 }
 
@@ -599,8 +550,4 @@ function offDrive(d: ZoneDrive): void {
   d.inlet = false;
   d.exhaust = false;
   d.pumpDemand = 0;
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
 }

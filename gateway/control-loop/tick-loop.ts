@@ -74,6 +74,8 @@ export class TickLoop {
     readonly periodMs: number,
     private readonly tick: TickFn,
     private readonly onError: (e: unknown) => void = () => {},
+    /** Bench instrumentation (a TickObserver, tick-observer.ts); absent in normal use. */
+    private readonly observer?: { loopTick?(info: TickInfo, nowMs: number): void },
   ) {
     if (!(periodMs > 0)) throw new RangeError('tick period must be positive');
   }
@@ -117,8 +119,10 @@ export class TickLoop {
       const overdueMs = lastStart === undefined ? 0 : Math.max(0, now - lastStart - this.periodMs);
       lastStart = now;
       this.lateness.add(latenessMs);
+      const info: TickInfo = { n, deadlineMs: deadline, latenessMs, overdueMs };
       try {
-        await this.tick({ n, deadlineMs: deadline, latenessMs, overdueMs });
+        this.observer?.loopTick?.(info, now);
+        await this.tick(info);
       } catch (e) {
         this.onError(e);
       }

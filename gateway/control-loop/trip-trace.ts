@@ -2,25 +2,26 @@
  * Bench instrumentation, off unless PRESSO_BENCH_TRACE names a file: times every venting trip
  * from the moment the simulated pressure at the sensor crossed the over-pressure trip level to
  * the moment the vent outputs were written, one JSON line per trip. It also keeps every tick's
- * lateness since the last mark() (SIGUSR2 in main.ts), so the bench reads the lateness of exactly
+ * lateness since the last mark() (SIGUSR2: startBenchTrace below), so the bench reads the lateness of exactly
  * its load window rather than the loop's rolling 60-second window, which includes start-up.
  *
  * The crossing is found inside the physics integration (StationModel.watchPort, 1 ms steps while
  * a zone fills) on the same clock as the tick, so the figure includes everything a real sensor
  * and loop add: the sensor lag, the wait for the next sample, the 2-sample debounce and the tick.
  * Only simulated boards can be traced (the crossing is only known to the simulator).
+ *
+ * It reaches the loop only through the TickObserver seam (tick-observer.ts), handed to the
+ * Controller and the TickLoop at start-up.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Clock } from '../clock.js';
+import type { Simulation } from '../sim/from-board.js';
 import type { SimWorld } from '../sim/world.js';
 import type { StationModel } from '../sim/station-model.js';
-import { overPressureLimitMmHg, type Trip, type ZoneObservation } from './supervisor.js';
-
-export interface TripTrace {
-  /** Every tick, before the supervisor: sets each zone's watched level to its trip level now. */
-  limits(stationId: string, zones: readonly ZoneObservation[], ceilingMmHg: number): void;
-  /** A trip that vented a station, once its vent has been written to the outputs. */
-  vented(stationId: string, trip: Trip, atMs: number): void;
-}
+import { overPressureLimitMmHg, type ZoneObservation } from './supervisor.js';
+import type { Trip } from './trips.js';
+import type { TickInfo } from './tick-loop.js';
+import type { TickObserver } from './tick-observer.js';
 
 /** Tick lateness between two marks, as written to the file. */
 export interface LatenessLine {
@@ -49,7 +50,7 @@ export interface TripTraceLine {
   levelMmHg: number | null;
 }
 
-export class TripTraceFile implements TripTrace {
+export class TripTraceFile implements TickObserver {
   private readonly out: WriteStream;
   private readonly models = new Map<string, StationModel>();
 
@@ -70,7 +71,8 @@ export class TripTraceFile implements TripTrace {
     return m;
   }
 
-  limits(stationId: string, zones: readonly ZoneObservation[], ceilingMmHg: number): void {
+  /** Every tick, before the supervisor: sets each zone's watched level to its trip level now. */
+  stationObserved(stationId: string, zones: readonly ZoneObservation[], ceilingMmHg: number): void {
     const m = this.model(stationId);
     if (m === undefined) return;
     for (let i = 0; i < zones.length; i++) {
@@ -78,6 +80,7 @@ export class TripTraceFile implements TripTrace {
     }
   }
 
+  /** A trip that vented a station, once its vent has been written to the outputs. */
   vented(stationId: string, trip: Trip, atMs: number): void {
     const m = this.model(stationId);
     const z = trip.zone;
@@ -100,10 +103,10 @@ export class TripTraceFile implements TripTrace {
   private since = Number.NaN;
 
   /** Every tick, from the tick loop. */
-  tick(latenessMs: number, overdueMs: number, nowMs: number): void {
+  loopTick(info: TickInfo, nowMs: number): void {
     if (Number.isNaN(this.since)) this.since = nowMs;
-    this.lateness.push(latenessMs);
-    if (overdueMs > this.maxOverdue) this.maxOverdue = overdueMs;
+    this.lateness.push(info.latenessMs);
+    if (info.overdueMs > this.maxOverdue) this.maxOverdue = info.overdueMs;
   }
 
   /** Writes the lateness figures since the previous mark, and starts again. */
@@ -130,4 +133,33 @@ export class TripTraceFile implements TripTrace {
   close(): Promise<void> {
     return new Promise((resolve) => this.out.end(() => resolve()));
   }
+}
+
+/** The bench's trace as a process runs it: SIGUSR2 marks it; close() stops listening and closes the file. */
+export interface BenchTrace {
+  observer: TickObserver;
+  close(): Promise<void>;
+}
+
+/**
+ * The bench's trace when `path` (PRESSO_BENCH_TRACE) names a file and the board is simulated;
+ * undefined otherwise, and then nothing of the bench is wired into the loop. The bench marks the
+ * start and end of its load window with SIGUSR2.
+ */
+export function startBenchTrace(
+  sim: Simulation | undefined,
+  clock: Clock,
+  path = process.env.PRESSO_BENCH_TRACE,
+): BenchTrace | undefined {
+  if (!path || !sim) return undefined;
+  const file = new TripTraceFile(sim.world, path);
+  const onMark = () => file.mark(clock.now());
+  process.on('SIGUSR2', onMark);
+  return {
+    observer: file,
+    close: () => {
+      process.off('SIGUSR2', onMark);
+      return file.close();
+    },
+  };
 }

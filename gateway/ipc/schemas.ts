@@ -334,6 +334,8 @@ export const SubscribeMessageSchema = Type.Union([
   // the frames and does not ask for them).
   Type.Object({ alarms: Type.Literal(true) }, { additionalProperties: false }),
   Type.Object({ stationId: StationId }, { additionalProperties: false }),
+  // Every station of the other gateways of the centre, and `centre` messages (docs/centre.md).
+  Type.Object({ centre: Type.Literal(true) }, { additionalProperties: false }),
 ]);
 
 export const SessionMessageSchema = Type.Object({

@@ -1,4 +1,5 @@
 import { FakeStations } from '../control-loop/test-support/fake-stations.js';
+import { stationFrame as idleFrame } from '../../test/support/frames.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
@@ -27,30 +28,7 @@ const ONE_MIB = 1024 * 1024;
 // ---------------------------------------------------------------- fakes and helpers
 
 function stationFrame(id: string, patch: Partial<StationFrame> = {}): StationFrame {
-  return {
-    id,
-    selfTest: null,
-    name: `Lounge ${id}`,
-    garment: 'leg',
-    state: 'idle',
-    phase: null,
-    session: null,
-    zones: [1, 2, 3, 4].map((zone) => ({
-      zone,
-      pressureMmHg: 0,
-      targetMmHg: 0,
-      sensor: 'ok' as const,
-      inlet: false,
-      exhaust: true,
-    })),
-    pumpDuty: 0,
-    ceilingMmHg: 100,
-    link: 'ok',
-    alarms: [],
-    sampledAtMs: 0,
-    sampledAtEpochMs: 0,
-    ...patch,
-  };
+  return idleFrame(id, { name: `Lounge ${id}`, ...patch });
 }
 
 /** In-memory stations: enough of the controller to exercise every path of the socket. */

@@ -15,10 +15,16 @@
  * of the frame is carried as it is, so a field added to StationFrameSchema reaches the dashboard
  * without a change here. The sample time rides in every message as a header, `t` (gateway/ipc/frame-diff.ts),
  * never as a change. Valve states and the controller's own clock stay in the web process.
+ *
+ * A third view, `centre`, is another gateway's station as it came from the centre's broker
+ * (gateway/centre/schemas.ts StatePayload: the REST station view, whole mmHg): reshaped into the
+ * overview's fields, so the board's tiles read it the same way, plus its `gatewayId` and
+ * `stationId`, under the id `<gatewayId>/<stationId>`.
  */
+import type { StatePayload } from '../centre/schemas.js';
 import type { StationFrame, ZoneFrame } from '../protocol.js';
 
-export type ViewKind = 'overview' | 'station';
+export type ViewKind = 'overview' | 'station' | 'centre';
 
 /** Fields of the frame no browser view carries as they are (zones and session are reshaped, the
  * sample time rides as the header `t`, the controller's own clock means nothing to a browser). */
@@ -36,6 +42,9 @@ export type LiveFrame = Omit<StationFrame, 'zones' | 'session' | 'sampledAtMs' |
   zones: LiveZone[];
   session: (Omit<FrameSession, 'elapsedS'> & { elapsedS?: number }) | null;
   pumpDuty?: number;
+  /** Set on another gateway's station (the `centre` view); its own id is `stationId`. */
+  gatewayId?: string;
+  stationId?: string;
 };
 
 /** The wire form of a view (before the diff): flat fields, zones column-wise. */
@@ -44,7 +53,7 @@ export type ViewFields = Record<string, unknown> & { id: string };
 /** A tile shows whole mmHg, and no negative ones (sensor noise around zero). */
 const tileMmHg = (v: number | null) => (v === null ? null : Math.max(0, Math.round(v)));
 
-export function viewOf(frame: StationFrame, kind: ViewKind): ViewFields {
+export function viewOf(frame: StationFrame, kind: Exclude<ViewKind, 'centre'>): ViewFields {
   const out: ViewFields = { id: frame.id, t: frame.sampledAtEpochMs };
   const skip = kind === 'overview' ? NOT_IN_OVERVIEW : undefined;
   for (const key in frame) {
@@ -66,6 +75,43 @@ export function viewOf(frame: StationFrame, kind: ViewKind): ViewFields {
   out.targets = frame.zones.map((z) => z.targetMmHg);
   out.sensors = frame.zones.map((z) => z.sensor);
   return out;
+}
+
+/** The `centre` view of another gateway's station, as the overview carries a local one. */
+export function centreViewOf(s: StatePayload): ViewFields {
+  return {
+    id: `${s.gatewayId}/${s.id}`,
+    t: s.atEpochMs,
+    gatewayId: s.gatewayId,
+    stationId: s.id,
+    name: s.name,
+    garment: s.garment,
+    state: s.state,
+    phase: s.phase,
+    selfTest: null,
+    session:
+      s.session === null || s.program === null
+        ? null
+        : {
+            id: s.session.id,
+            ceilingMmHg: s.sessionCeilingMmHg ?? s.ceilingMmHg,
+            programId: s.program.id,
+            programName: s.program.name,
+            programVersion: s.program.version,
+            cycle: s.session.cycle,
+            pressureMmHg: s.session.pressureMmHg,
+            durationMin: s.session.durationMin,
+            adjustPending: s.session.adjustPending,
+          },
+    remainingS: s.session?.remainingS ?? null,
+    ceilingMmHg: s.ceilingMmHg,
+    link: s.link,
+    alarms: s.alarms,
+    zones: s.zones.map((z) => tileMmHg(z.pressureMmHg)),
+    targets: s.zones.map((z) => z.targetMmHg),
+    // The REST view does not carry a sensor's health; a missing value is what a tile can show.
+    sensors: s.zones.map((z) => (z.pressureMmHg === null ? 'stale' : 'ok')),
+  };
 }
 
 /** The dashboard's side: a merged view back into the shape its components read. */

@@ -5,12 +5,18 @@
  * its onClose/preClose hooks.
  */
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { registerAjvFormats, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import helmet from 'helmet';
 import type { ControllerClient } from '../ipc/client.js';
 import type { Store } from '../store/types.js';
 import type { ServerConfig } from './config.js';
@@ -19,6 +25,7 @@ import type { TlsFiles } from './https.js';
 import { clockPlugin } from './plugins/clock.js';
 import { installErrorHandler } from './errors.js';
 import { auditPlugin } from './plugins/audit.js';
+import { centrePlugin } from './plugins/centre.js';
 import { authPlugin } from './plugins/auth.js';
 import { configPlugin } from './plugins/config.js';
 import { controllerLinkPlugin } from './plugins/controller-link.js';
@@ -29,6 +36,7 @@ import { recentLogPlugin } from './plugins/recent-log.js';
 import { requestGuardPlugin } from './plugins/request-guard.js';
 import { storePlugin } from './plugins/store.js';
 import { alarmRoutes } from './routes/alarms.js';
+import { centreRoutes } from './routes/centre.js';
 import { authRoutes } from './routes/auth.js';
 import { clientRoutes } from './routes/clients.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -57,6 +65,37 @@ export interface BuildServerOptions {
   notifications?: NotificationOptions;
 }
 
+/** A read that took this long is logged like a command (docs/deploy.md, "Logs"). */
+export const SLOW_REQUEST_MS = 1000;
+
+/**
+ * Fastify logs two lines per request. At a busy centre the reads (boards poll) were most of the
+ * journal and a sixth of the web process's CPU (docs/benchmarks.md), so one line per request goes
+ * to the journal, when it completes, and only for a command (anything but a read), a refusal or
+ * error (status 400 and above) or a read slower than SLOW_REQUEST_MS. Every request, reads
+ * included, is still in the support page's ring (plugins/recent-log.ts); commands are also audited.
+ * Fastify's other lines (errors in handlers, unknown routes) are untouched.
+ */
+class RequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    if (!error && read && reply.statusCode < 400 && reply.elapsedTime < SLOW_REQUEST_MS) return;
+    // The request itself is in the line: without the incoming line it would be missing.
+    if (error)
+      reply.log.error(
+        { req: request, res: reply, err: error, responseTime: reply.elapsedTime },
+        'request errored',
+      );
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 /** Bodies are small JSON (a program is < 2 KB); anything larger is a mistake or an attack. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -71,6 +110,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     bodyLimit: BODY_LIMIT_BYTES,
     // Reject a request that hangs rather than hold the Pi's memory for it.
     requestTimeout: 30_000,
+    logController: new RequestLog(),
   };
   // Under HTTPS Fastify's instance is typed for an https.Server; routes, hooks, Socket.IO and
   // request.protocol work the same on it, so the rest of the app keeps the one type.
@@ -82,14 +122,18 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
     : Fastify(common);
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   installErrorHandler(app);
+
   // A command with nothing to add (stop, acknowledge) may come without a body; its schema then
   // sees an empty object, so optional fields stay optional and unknown ones are still refused.
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     if (request.body === undefined && request.method !== 'GET' && request.method !== 'HEAD')
       request.body = {};
+    done();
   });
 
-  await app.register(helmet, {
+  // Helmet's security headers on every answer. Built once here: @fastify/helmet rebuilt the
+  // middleware (parsing the CSP) on every request, a twentieth of the web process's CPU per read.
+  const securityHeaders = helmet({
     // The dashboard and /docs serve their own scripts and styles from this origin only.
     contentSecurityPolicy: {
       directives: {
@@ -101,6 +145,9 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
       },
     },
   });
+  app.addHook('onRequest', (request, reply, done) =>
+    securityHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined)),
+  );
   await app.register(cookie);
   // Only routes that opt in (login) are limited; stop must never be rate-limited.
   await app.register(rateLimit, { global: false });
@@ -128,6 +175,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(recentLogPlugin, { now });
   await app.register(privacyJobPlugin, { now });
   await app.register(notificationsPlugin, { now, options: opts.notifications ?? {} });
+  await app.register(centrePlugin);
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
@@ -140,6 +188,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(supportRoutes);
   await app.register(clientRoutes);
   await app.register(notificationRoutes);
+  await app.register(centreRoutes);
   await app.register(dashboardRoutes);
   return app;
 }

@@ -10,11 +10,14 @@
  * gateways on one machine with different ports and data dirs share nothing.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { schemaProblems } from '../config-check.js';
 import { ConfigError } from '../config-error.js';
 import { controllerSocketPath } from '../paths.js';
+import type { CentreSettings } from '../centre/link.js';
+import { MQTT_ID_PATTERN } from '../centre/ids.js';
 
 export { ConfigError };
 
@@ -32,6 +35,30 @@ export const DEFAULT_MIN_PIN_DIGITS = 6;
 /** Live connections (Socket.IO) per client address and in total: a board, a few tablets, lounge pages. */
 export const DEFAULT_MAX_SOCKETS_PER_ADDRESS = 8;
 export const DEFAULT_MAX_SOCKETS = 64;
+/** The centre's MQTT keep-alive: a gateway that dies is shown offline within 1.5 × this. */
+export const DEFAULT_MQTT_KEEPALIVE_S = 10;
+export const DEFAULT_MQTT_RECONNECT_MAX_MS = 10_000;
+export const DEFAULT_CENTRE_ID = 'default';
+
+const MqttId = Type.String({ pattern: MQTT_ID_PATTERN });
+/** The centre's broker (docs/centre.md); no url = no MQTT. */
+const CentreFileSchema = Type.Object(
+  {
+    url: Type.Optional(Type.String({ pattern: '^mqtts?://' })),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    caFile: Type.Optional(Type.String({ minLength: 1 })),
+    certFile: Type.Optional(Type.String({ minLength: 1 })),
+    keyFile: Type.Optional(Type.String({ minLength: 1 })),
+    gatewayId: Type.Optional(MqttId),
+    centreId: Type.Optional(MqttId),
+    keepaliveS: Type.Optional(Type.Integer({ minimum: 2, maximum: 600 })),
+    reconnectMaxMs: Type.Optional(Type.Integer({ minimum: 500, maximum: 300_000 })),
+    publicUrl: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 300 })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
 
 export const ConfigFileSchema = Type.Object(
   {
@@ -49,6 +76,7 @@ export const ConfigFileSchema = Type.Object(
     ),
     maxSocketsPerAddress: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
     maxSockets: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    centre: Type.Optional(CentreFileSchema),
   },
   { additionalProperties: false },
 );
@@ -78,6 +106,8 @@ export interface ServerConfig {
   allowedHosts: string[];
   maxSocketsPerAddress: number;
   maxSockets: number;
+  /** The centre's MQTT broker (PRESSO_MQTT_URL …); absent = this gateway is on its own. */
+  centre?: CentreSettings;
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
@@ -136,6 +166,87 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       fromFile.maxSocketsPerAddress ??
       DEFAULT_MAX_SOCKETS_PER_ADDRESS,
     maxSockets: envInt(env, 'PRESSO_MAX_SOCKETS', 1, 10_000) ?? fromFile.maxSockets ?? DEFAULT_MAX_SOCKETS,
+    ...centreSettings(env, fromFile.centre ?? {}),
+  };
+}
+
+/**
+ * PRESSO_MQTT_URL, PRESSO_MQTT_USERNAME, PRESSO_MQTT_PASSWORD, PRESSO_MQTT_CA, PRESSO_MQTT_CERT,
+ * PRESSO_MQTT_KEY, PRESSO_GATEWAY_ID (default: the host name), PRESSO_CENTRE_ID (default
+ * "default"), PRESSO_MQTT_KEEPALIVE_S, PRESSO_MQTT_RECONNECT_MAX_MS, PRESSO_PUBLIC_URL,
+ * PRESSO_GATEWAY_NAME; or the same under "centre" in the settings file.
+ */
+function centreSettings(
+  env: NodeJS.ProcessEnv,
+  file: Static<typeof CentreFileSchema>,
+): { centre?: CentreSettings } {
+  const url = env.PRESSO_MQTT_URL || file.url;
+  if (url === undefined) return {};
+  if (!/^mqtts?:\/\/[^/\s]+/.test(url)) {
+    throw new ConfigError('PRESSO_MQTT_URL', `must be mqtt://host:port or mqtts://host:port, got "${url}"`);
+  }
+  const id = (name: string, value: string | undefined) => {
+    if (value !== undefined && !new RegExp(MQTT_ID_PATTERN).test(value)) {
+      throw new ConfigError(
+        name,
+        `"${value}" must be 1–64 letters, digits, ".", "_" or "-" (it is an MQTT topic level)`,
+      );
+    }
+    return value;
+  };
+  // A host name may hold characters a topic level may not ("pi 4"): those become "-".
+  const gatewayId =
+    id('PRESSO_GATEWAY_ID', env.PRESSO_GATEWAY_ID || undefined) ??
+    file.gatewayId ??
+    (osHostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 64) ||
+      'gateway');
+  const centreId =
+    id('PRESSO_CENTRE_ID', env.PRESSO_CENTRE_ID || undefined) ?? file.centreId ?? DEFAULT_CENTRE_ID;
+  const publicUrl = env.PRESSO_PUBLIC_URL || file.publicUrl;
+  if (publicUrl !== undefined && !/^https?:\/\//.test(publicUrl)) {
+    throw new ConfigError('PRESSO_PUBLIC_URL', `must start with http:// or https://, got "${publicUrl}"`);
+  }
+  const opt = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+  const username = opt(env.PRESSO_MQTT_USERNAME) ?? file.username;
+  const password = opt(env.PRESSO_MQTT_PASSWORD) ?? file.password;
+  const caFile = opt(env.PRESSO_MQTT_CA) ?? file.caFile;
+  const certFile = opt(env.PRESSO_MQTT_CERT) ?? file.certFile;
+  const keyFile = opt(env.PRESSO_MQTT_KEY) ?? file.keyFile;
+  const name = opt(env.PRESSO_GATEWAY_NAME) ?? file.name;
+  for (const [field, path] of [
+    ['PRESSO_MQTT_CA', caFile],
+    ['PRESSO_MQTT_CERT', certFile],
+    ['PRESSO_MQTT_KEY', keyFile],
+  ] as const) {
+    if (path !== undefined && !existsSync(path)) throw new ConfigError(field, `no file at "${path}"`);
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(
+      'PRESSO_MQTT_CERT',
+      'a client certificate needs its key (PRESSO_MQTT_KEY), and the other way round',
+    );
+  }
+  return {
+    centre: {
+      url,
+      gatewayId,
+      centreId,
+      keepaliveS:
+        envInt(env, 'PRESSO_MQTT_KEEPALIVE_S', 2, 600) ?? file.keepaliveS ?? DEFAULT_MQTT_KEEPALIVE_S,
+      reconnectMaxMs:
+        envInt(env, 'PRESSO_MQTT_RECONNECT_MAX_MS', 500, 300_000) ??
+        file.reconnectMaxMs ??
+        DEFAULT_MQTT_RECONNECT_MAX_MS,
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(caFile !== undefined ? { caFile: resolve(caFile) } : {}),
+      ...(certFile !== undefined ? { certFile: resolve(certFile) } : {}),
+      ...(keyFile !== undefined ? { keyFile: resolve(keyFile) } : {}),
+      ...(publicUrl !== undefined ? { publicUrl } : {}),
+      ...(name !== undefined ? { name } : {}),
+    },
   };
 }
 

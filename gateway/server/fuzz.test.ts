@@ -6,24 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { Harness } from './test-support/harness.js';
 import { ADMIN_TOKEN, readyBoard, startHarness } from './test-support/harness.js';
+import { stateSnapshot as snapshot } from './test-support/state-snapshot.js';
 
 const RUNS = 300;
 const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}` };
-
-/** Everything a rejected request must leave as it was. */
-async function snapshot(h: Harness): Promise<string> {
-  const frames = await h.client.request('state', {});
-  return JSON.stringify({
-    // A start the controller itself refuses is kept (it was persisted before asking) as 'refused'.
-    sessions: (await h.store.sessions()).filter((s) => s.status !== 'refused'),
-    programs: h.store.programs(),
-    settings: frames.map((f) => h.store.stationSettings(f.id) ?? null),
-    users: h.store.users().map((u) => u.id),
-    stations: frames.map((f) => [f.id, f.state, f.session?.id ?? null]),
-  });
-}
 
 const stationId = fc.oneof(
   fc.constantFrom('bay-1', 'bay-2', 'bay-3', 'lounge-1'),

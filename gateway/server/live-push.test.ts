@@ -11,45 +11,17 @@ import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { KEEPALIVE_MS } from '../ipc/rate.js';
 import type { StationFrame } from '../protocol.js';
+import { runningFrame, sessionInfo, zoneFrames } from '../../test/support/frames.js';
 import { LiveHub } from './plugins/live.js';
 
 function frame(seq: number, pressures: number[], patch: Partial<StationFrame> = {}): StationFrame {
-  return {
-    id: 'bay-1',
-    name: 'Bay 1',
-    garment: 'leg',
-    state: 'running',
-    phase: { kind: 'inflating', zone: 1 },
-    selfTest: null,
-    session: {
-      id: 's1',
-      ceilingMmHg: 100,
-      programId: 'p',
-      programName: 'P',
-      programVersion: 1,
-      cycle: 1,
-      elapsedS: 10,
-      remainingS: 590,
-      pressureMmHg: 40,
-      durationMin: 10,
-      adjustPending: false,
-    },
-    zones: pressures.map((p, i) => ({
-      zone: i + 1,
-      pressureMmHg: p,
-      targetMmHg: 40,
-      sensor: 'ok',
-      inlet: i === 0,
-      exhaust: true,
-    })),
-    pumpDuty: 0.5,
-    ceilingMmHg: 120,
-    link: 'ok',
-    alarms: [],
+  return runningFrame({
+    session: sessionInfo(),
+    zones: zoneFrames(pressures).map((z) => ({ ...z, targetMmHg: 40, inlet: z.zone === 1 })),
     sampledAtMs: seq,
     sampledAtEpochMs: 1_800_000_000_000 + seq,
     ...patch,
-  };
+  });
 }
 
 type Msg = Record<string, unknown>;

@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import type { StationFrame, ZoneFrame } from '../protocol.js';
+import { runningFrame } from '../../test/support/frames.js';
 import { LiveHub, STATION_RATE_HZ } from './plugins/live.js';
 
 const ZONES = 50_000;
@@ -30,22 +31,7 @@ function bigFrame(seq: number): StationFrame {
     inlet: (seq + i) % 2 === 0,
     exhaust: true,
   }));
-  return {
-    id: 'bay-1',
-    name: 'Bay 1',
-    garment: 'leg',
-    state: 'running',
-    phase: { kind: 'inflating', zone: 1 },
-    selfTest: null,
-    session: null,
-    zones,
-    pumpDuty: 0.5,
-    ceilingMmHg: 120,
-    link: 'ok',
-    alarms: [],
-    sampledAtMs: seq,
-    sampledAtEpochMs: seq,
-  };
+  return runningFrame({ zones, sampledAtMs: seq, sampledAtEpochMs: seq });
 }
 
 interface Received {

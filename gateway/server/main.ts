@@ -10,7 +10,8 @@
  * Environment: PORT, HOST, PRESSO_DATA_DIR, PRESSO_ADMIN_TOKEN, PRESSO_SERVER_CONFIG,
  * PRESSO_CONTROLLER_SOCKET, PRESSO_LOGIN_ATTEMPTS_PER_MIN, PRESSO_HOSTNAME, PRESSO_MIN_PIN_DIGITS,
  * PRESSO_ALLOWED_HOSTS, PRESSO_MAX_SOCKETS_PER_ADDRESS, PRESSO_MAX_SOCKETS (see config.ts and
- * README.md); PRESSO_TLS_CERT, PRESSO_TLS_KEY, PRESSO_TLS_CA, PRESSO_HTTP_PORT (see https.ts).
+ * README.md); PRESSO_TLS_CERT, PRESSO_TLS_KEY, PRESSO_TLS_CA, PRESSO_HTTP_PORT (see https.ts);
+ * PRESSO_MQTT_URL and the other centre settings (config.ts, docs/centre.md).
  */
 import { surviveClosedOutput } from '../closed-output.js';
 import { mkdirSync } from 'node:fs';

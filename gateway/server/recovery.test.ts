@@ -8,26 +8,23 @@
  *   2xx is in the history after a restart, and the file on disk always parses.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ControllerClient } from '../ipc/client.js';
 import type { AlarmInfo } from '../protocol.js';
-import { JsonStore, STORE_FILE_NAME } from '../store/store.js';
+import { STORE_FILE_NAME } from '../store/store.js';
 import { dayKey } from '../store/store-file.js';
 import type { SessionRecord } from '../store/types.js';
-import { hashSecret } from './secrets.js';
+import { DAY_MS, damageFile, goodDataDir } from '../../test/support/damaged-files.js';
+import { call, REQUEST_TIMEOUT_MS } from '../../test/support/http.js';
 import { readyBoard, spawnController, type Controller, waitFor } from './test-support/harness.js';
 import { spawnWeb, type WebProcess } from './test-support/web-process.js';
 
 const ADMIN_TOKEN = 'recovery-test-admin-token-0123';
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const VIEWER = { id: 'vic', secret: 'viewer-password' };
-const DAY_MS = 24 * 3600_000;
-/** Every HTTP call is bounded: a hung request must fail the test, not hang it. */
-const REQUEST_TIMEOUT_MS = 5000;
 
 interface Health {
   status: 'ok' | 'degraded';
@@ -37,96 +34,6 @@ interface Health {
 interface AlarmsBody {
   active: AlarmInfo[] | null;
   history: AlarmInfo[];
-}
-
-async function call<T>(
-  base: string,
-  path: string,
-  init: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
-): Promise<{ status: number; body: T }> {
-  const method = init.method ?? 'GET';
-  // The gateway takes commands only as JSON: one without a body is sent as {}.
-  const body = init.body ?? (method === 'GET' ? undefined : {});
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text.length > 0 ? JSON.parse(text) : undefined) as T };
-}
-
-function session(id: string, client: string): SessionRecord {
-  const at = Date.now();
-  return {
-    id,
-    stationId: 'bay-1',
-    programId: 'leg-circulation',
-    programVersion: 1,
-    client,
-    startedBy: 'sam',
-    startedAtEpochMs: at,
-    durationMin: 10,
-    status: 'stopped',
-    endedAtEpochMs: at + 1000,
-  };
-}
-
-/**
- * A data dir with a good history: yesterday's backup holds session `inBackup` (and a viewer user);
- * session `inJournal` was acknowledged after that backup, so only the live file and the session
- * journal hold it. The store's clock is moved (two days ago, then yesterday) because JsonStore
- * backs up once per calendar day, at the first write of the day.
- */
-async function goodDataDir(
-  withBackup: boolean,
-): Promise<{ dir: string; inBackup: string; inJournal: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'presso-recovery-'));
-  const inBackup = `backup-${randomUUID()}`;
-  const inJournal = `journal-${randomUUID()}`;
-  const quiet = { info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
-  if (withBackup) {
-    const first = new JsonStore({ dataDir: dir, now: () => Date.now() - 2 * DAY_MS, log: quiet });
-    await first.open();
-    first.putUser({
-      id: VIEWER.id,
-      name: 'Vic',
-      role: 'viewer',
-      secretHash: await hashSecret(VIEWER.secret),
-      createdAtEpochMs: Date.now(),
-    });
-    first.putSession(session(inBackup, 'Backed Up'));
-    await first.close();
-  }
-  // Yesterday's first write makes yesterday's backup, which then holds everything above.
-  const second = new JsonStore({ dataDir: dir, now: () => Date.now() - DAY_MS, log: quiet });
-  await second.open();
-  second.putSession(session(inJournal, 'Journalled'));
-  await second.close();
-  const backups = readdirSync(join(dir, 'backups'));
-  assert.equal(backups.length, withBackup ? 2 : 1, `backups made: ${backups.join(', ')}`);
-  if (!withBackup) rmSync(join(dir, 'backups'), { recursive: true, force: true });
-  return { dir, inBackup, inJournal };
-}
-
-type Damage = 'truncated' | 'empty' | 'nul-bytes';
-
-function damage(file: string, how: Damage): string {
-  const size = readFileSync(file).length;
-  if (how === 'empty') {
-    writeFileSync(file, '');
-    return 'empty';
-  }
-  if (how === 'nul-bytes') {
-    // What a power cut leaves on some SD cards: the right length, all zeros.
-    writeFileSync(file, Buffer.alloc(size));
-    return `${size} NUL bytes`;
-  }
-  // Cut inside the JSON (at least one byte, never the whole file), so it can never parse.
-  const at = 1 + Math.floor(Math.random() * (size - 2));
-  truncateSync(file, at);
-  return `truncated at byte ${at} of ${size}`;
 }
 
 /** Starts a controller and the web process on `dir`, both stopped (SIGKILL if need be) in t.after. */
@@ -172,9 +79,12 @@ async function startBoth(
 
 for (const how of ['truncated', 'empty', 'nul-bytes'] as const) {
   test(`a ${how} database file at start: moved aside, last backup restored, alarm until acknowledged`, async (t) => {
-    const { dir, inBackup, inJournal } = await goodDataDir(true);
+    const { dir, inBackup, inJournal } = await goodDataDir({
+      withBackup: true,
+      user: { ...VIEWER, role: 'viewer' },
+    });
     const file = join(dir, STORE_FILE_NAME);
-    const what = damage(file, how);
+    const what = damageFile(file, how);
     const bad = readFileSync(file);
     const both = await startBoth(t, dir);
     const base = both.web().base;
@@ -257,8 +167,8 @@ for (const how of ['truncated', 'empty', 'nul-bytes'] as const) {
 }
 
 test('a damaged database file and no backup: the defaults, and the alarm says so', async (t) => {
-  const { dir } = await goodDataDir(false);
-  damage(join(dir, STORE_FILE_NAME), 'truncated');
+  const { dir } = await goodDataDir({ withBackup: false });
+  damageFile(join(dir, STORE_FILE_NAME), 'truncated');
   const both = await startBoth(t, dir);
   const alarms = await call<AlarmsBody>(both.web().base, '/api/alarms', { headers: ADMIN });
   const alarm = alarms.body.active?.find((a) => a.code === 'database-recovered');

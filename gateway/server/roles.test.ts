@@ -186,6 +186,9 @@ const OWN_TESTS = new Set([
   'GET /api/auth/me',
   // admin-api.test.ts: the admin token as a login.
   'POST /api/auth/token',
+  // centre.test.ts (a real broker): no login for either, as GET /api/stations and a local STOP.
+  'GET /api/centre/stations',
+  'POST /api/centre/stations/{gatewayId}/{stationId}/stop',
 ]);
 
 test('the role matrix covers every route the API documents', async (t) => {

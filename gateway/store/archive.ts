@@ -6,12 +6,11 @@
  * never replaced: a move interrupted between the archive write and the live write leaves the
  * records in both places, and the next merge recognises them instead of doubling them.
  */
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CorruptFileError,
-  errorCode,
   moveAside,
+  namesIfExists,
   parseJson,
   readTextIfExists,
   ShapeError,
@@ -116,13 +115,7 @@ export class MonthlyArchive {
 
   /** Months that have a file of this kind, newest first. */
   async months(kind: ArchiveSpec<unknown>['kind']): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (e) {
-      if (errorCode(e) === 'ENOENT') return [];
-      throw e;
-    }
+    const names = await namesIfExists(this.dir);
     const pattern = new RegExp(`^${kind}-(\\d{4}-\\d{2})\\.json$`);
     return names
       .flatMap((n) => {

@@ -5,7 +5,7 @@
  * every write here is: temporary file in the same directory → write → fsync → rename over the
  * target → fsync the directory (the rename itself is only durable once the directory is synced).
  */
-import { lstat, open, readFile, rename, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
 
@@ -36,13 +36,14 @@ export function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
-function describe(e: unknown): string {
+/** An error's message, or the thrown value in words. */
+export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 /** An I/O error that names the file, so "EACCES" in a log says which path to fix. */
 function ioError(action: string, file: string, e: unknown): Error {
-  const msg = describe(e);
+  const msg = errorMessage(e);
   const err = new Error(msg.includes(file) ? `${action}: ${msg}` : `${action} ${file}: ${msg}`, { cause: e });
   return Object.assign(err, { code: errorCode(e) });
 }
@@ -112,6 +113,16 @@ export async function readTextIfExists(file: string): Promise<string | null> {
   }
 }
 
+/** The names in `dir`, or none when it does not exist yet (nothing was written there). */
+export async function namesIfExists(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if (errorCode(e) === 'ENOENT') return [];
+    throw e;
+  }
+}
+
 /**
  * Parses `text` and checks its shape. `validate` returns the typed value or throws ShapeError;
  * other errors from it (e.g. "written by a newer version") pass through unchanged.
@@ -121,7 +132,7 @@ export function parseJson<T>(file: string, text: string, validate: (raw: unknown
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new CorruptFileError(file, `not valid JSON (${text.length} characters): ${describe(e)}`);
+    throw new CorruptFileError(file, `not valid JSON (${text.length} characters): ${errorMessage(e)}`);
   }
   try {
     return validate(raw);

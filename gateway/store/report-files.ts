@@ -13,10 +13,16 @@
  * newline, so a line cut by a crash stays on a line of its own and is skipped when read. When a
  * session gets a second report (it cannot today; a re-put after a restore could), the last one wins.
  */
-import { mkdir, open, readdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SessionReport } from '../protocol.js';
-import { errorCode, fsyncDir, readTextIfExists, STORE_FILE_MODE, writeFileDurably } from './durable-file.js';
+import {
+  fsyncDir,
+  namesIfExists,
+  readTextIfExists,
+  STORE_FILE_MODE,
+  writeFileDurably,
+} from './durable-file.js';
 import { isObject } from './store-file.js';
 
 export interface PendingReport {
@@ -65,13 +71,7 @@ export class ReportFiles {
 
   /** Months that have a report file, oldest first. */
   async months(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (e) {
-      if (errorCode(e) === 'ENOENT') return [];
-      throw e;
-    }
+    const names = await namesIfExists(this.dir);
     return names.flatMap((n) => /^reports-(\d{4}-\d{2})\.jsonl$/.exec(n)?.[1] ?? []).sort();
   }
 

@@ -259,6 +259,13 @@ export function validateStoreFile(raw: unknown, file = 'store file'): StoreFile 
   };
 }
 
+/** Replaces the record `same` finds in a store list, or adds it at the end. */
+export function upsert<T>(list: T[], item: T, same: (x: T) => boolean): void {
+  const i = list.findIndex(same);
+  if (i >= 0) list[i] = item;
+  else list.push(item);
+}
+
 // ---- calendar keys (local time: a clinic's "month" and "day" are its own) ----
 
 function pad2(n: number): string {

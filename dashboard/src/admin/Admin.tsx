@@ -8,14 +8,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, login, logout, whoAmI, type Actor } from '../api.js';
 import { LangSwitch } from '../components/LangSwitch.js';
+import { LoginForm } from '../components/LoginForm.js';
 import { t } from '../i18n/index.js';
 import { PAGE_ROLES, setupInfo, tokenLogin, type AdminPage } from './adminApi.js';
-import { AuditPage } from './Audit.js';
-import { HistoryPage } from './History.js';
-import { ClientsPage, NotificationsPage, PrivacyPage } from './Privacy.js';
-import { ProgramsPage } from './Programs.js';
-import { StationsPage } from './Stations.js';
-import { UsersPage } from './Users.js';
+import './catalogue.js';
+import { AdminPageView } from './pages.js';
 import './admin.css';
 
 const PAGES = Object.keys(PAGE_ROLES) as AdminPage[];
@@ -87,16 +84,15 @@ export function Admin({ onLangChange }: { onLangChange: () => void }) {
       </header>
       <main class="admin-main">
         {current === undefined && <p>{t('admin.nothingForRole')}</p>}
-        {current === 'users' && (
-          <UsersPage firstRun={setup?.firstRun === true} onChanged={refreshSetup} onGo={go} />
+        {current !== undefined && (
+          <AdminPageView
+            page={current}
+            actor={actor}
+            firstRun={setup?.firstRun === true}
+            onChanged={refreshSetup}
+            onGo={go}
+          />
         )}
-        {current === 'stations' && <StationsPage actor={actor} />}
-        {current === 'programs' && <ProgramsPage actor={actor} />}
-        {current === 'history' && <HistoryPage />}
-        {current === 'audit' && <AuditPage />}
-        {current === 'clients' && <ClientsPage />}
-        {current === 'privacy' && <PrivacyPage />}
-        {current === 'notifications' && <NotificationsPage />}
       </main>
     </div>
   );
@@ -131,39 +127,29 @@ function AdminLogin({
         <h1>{t('admin.title')}</h1>
         <LangSwitch onChange={onLangChange} />
       </header>
-      <form class="card login-card" onSubmit={submit}>
-        <h2>{t('admin.login')}</h2>
-        {setup?.firstRun && (
-          <p class="caution" data-testid="first-run">
-            {setup.adminToken ? t('admin.firstRun') : t('admin.firstRunNoToken')}
-          </p>
-        )}
-        {!tokenMode && (
-          <label class="field">
-            <span>{t('support.user')}</span>
-            <input
-              name="user"
-              autocomplete="username"
-              value={user}
-              onInput={(e) => setUser((e.currentTarget as HTMLInputElement).value)}
-            />
-          </label>
-        )}
-        <label class="field">
-          <span>{tokenMode ? t('admin.token') : t('admin.secret')}</span>
-          <input
-            name={tokenMode ? 'token' : 'secret'}
-            type="password"
-            autocomplete={tokenMode ? 'off' : 'current-password'}
-            value={secret}
-            onInput={(e) => setSecret((e.currentTarget as HTMLInputElement).value)}
-          />
-        </label>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+      <LoginForm
+        class="card login-card"
+        intro={
+          <>
+            <h2>{t('admin.login')}</h2>
+            {setup?.firstRun && (
+              <p class="caution" data-testid="first-run">
+                {setup.adminToken ? t('admin.firstRun') : t('admin.firstRunNoToken')}
+              </p>
+            )}
+          </>
+        }
+        {...(!tokenMode && { user: { label: t('support.user'), value: user, onValue: setUser } })}
+        secret={{
+          label: tokenMode ? t('admin.token') : t('admin.secret'),
+          name: tokenMode ? 'token' : 'secret',
+          value: secret,
+          onValue: setSecret,
+          autocomplete: tokenMode ? 'off' : 'current-password',
+        }}
+        error={error}
+        onSubmit={submit}
+      >
         <div class="row">
           <button type="submit" class="btn btn-primary">
             {t('support.signIn')}
@@ -181,7 +167,7 @@ function AdminLogin({
             </button>
           )}
         </div>
-      </form>
+      </LoginForm>
     </div>
   );
 }

@@ -6,19 +6,20 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api, type ProgramRecordView, type ScreeningQuestion } from '../api.js';
-import { usePoll } from '../components/hooks.js';
+import { usePoll } from '../components/poll.js';
 import { hasKey, num, t } from '../i18n/index.js';
 import { dayBound, query, SESSION_STATUSES, type SessionRow } from './adminApi.js';
+import { DateRangeFields, FilterForm, FilterText, ResultTable, useFilters } from './FilterTable.js';
 import { LineChart, zoneColour, type LineSeries } from './LineChart.js';
 
-interface Filters {
+type Filters = {
   station: string;
   program: string;
   status: string;
   from: string;
   to: string;
   client: string;
-}
+};
 const NO_FILTERS: Filters = { station: '', program: '', status: '', from: '', to: '', client: '' };
 
 function queryOf(f: Filters, extra: Record<string, string> = {}): string {
@@ -36,8 +37,8 @@ function queryOf(f: Filters, extra: Record<string, string> = {}): string {
 export const when = (ms: number | undefined) => (ms === undefined ? '—' : new Date(ms).toLocaleString());
 
 export function HistoryPage() {
-  const [form, setForm] = useState<Filters>(NO_FILTERS);
-  const [applied, setApplied] = useState<Filters>(NO_FILTERS);
+  const filters = useFilters<Filters>(NO_FILTERS);
+  const { form, applied, input } = filters;
   const [openId, setOpenId] = useState<string | null>(null);
   const stations = usePoll(
     () => api<{ stations: { id: string; name: string }[] }>('GET', '/api/stations').then((r) => r.stations),
@@ -52,18 +53,22 @@ export function HistoryPage() {
     10_000,
     [applied],
   );
-  const input = (key: keyof Filters) => (e: Event) =>
-    setForm({ ...form, [key]: (e.currentTarget as HTMLInputElement | HTMLSelectElement).value });
 
   return (
     <div class="history-page">
-      <form
-        class="card filters"
-        data-testid="history-filters"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setApplied(form);
-        }}
+      <FilterForm
+        filters={filters}
+        testId="history-filters"
+        actions={
+          <a
+            class="btn btn-secondary"
+            data-testid="csv"
+            href={`/api/sessions${queryOf(applied, { format: 'csv', limit: '5000' })}`}
+            download="sessions.csv"
+          >
+            {t('history.csv')}
+          </a>
+        }
       >
         <label class="field">
           <span>{t('history.station')}</span>
@@ -98,81 +103,45 @@ export function HistoryPage() {
             ))}
           </select>
         </label>
-        <label class="field">
-          <span>{t('history.from')}</span>
-          <input name="from" type="date" value={form.from} onInput={input('from')} />
-        </label>
-        <label class="field">
-          <span>{t('history.to')}</span>
-          <input name="to" type="date" value={form.to} onInput={input('to')} />
-        </label>
-        <label class="field">
-          <span>{t('history.client')}</span>
-          <input name="client" value={form.client} maxLength={80} onInput={input('client')} />
-        </label>
-        <div class="row">
-          <button type="submit" class="btn btn-primary">
-            {t('history.apply')}
-          </button>
-          <button
-            type="button"
-            class="btn btn-secondary"
-            onClick={() => {
-              setForm(NO_FILTERS);
-              setApplied(NO_FILTERS);
-            }}
+        <DateRangeFields filters={filters} />
+        <FilterText filters={filters} name="client" label={t('history.client')} maxLength={80} />
+      </FilterForm>
+      <ResultTable
+        testId="sessions-table"
+        error={sessions.error}
+        headers={[
+          t('history.started'),
+          t('history.station'),
+          t('history.program'),
+          t('history.client'),
+          t('history.status'),
+          t('history.delivered'),
+        ]}
+        empty={sessions.value?.length === 0}
+        none={t('history.none')}
+      >
+        {(sessions.value ?? []).map((s) => (
+          <tr
+            key={s.id}
+            data-session={s.id}
+            class={`clickable ${s.id === openId ? 'selected' : ''}`}
+            tabIndex={0}
+            onClick={() => setOpenId(s.id === openId ? null : s.id)}
+            onKeyDown={(e) => e.key === 'Enter' && setOpenId(s.id === openId ? null : s.id)}
           >
-            {t('history.reset')}
-          </button>
-          <a
-            class="btn btn-secondary"
-            data-testid="csv"
-            href={`/api/sessions${queryOf(applied, { format: 'csv', limit: '5000' })}`}
-            download="sessions.csv"
-          >
-            {t('history.csv')}
-          </a>
-        </div>
-      </form>
-      <section class="card">
-        {sessions.error && <p class="form-error">{sessions.error}</p>}
-        <table class="admin-table" data-testid="sessions-table">
-          <thead>
-            <tr>
-              <th>{t('history.started')}</th>
-              <th>{t('history.station')}</th>
-              <th>{t('history.program')}</th>
-              <th>{t('history.client')}</th>
-              <th>{t('history.status')}</th>
-              <th>{t('history.delivered')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(sessions.value ?? []).map((s) => (
-              <tr
-                key={s.id}
-                data-session={s.id}
-                class={`clickable ${s.id === openId ? 'selected' : ''}`}
-                tabIndex={0}
-                onClick={() => setOpenId(s.id === openId ? null : s.id)}
-                onKeyDown={(e) => e.key === 'Enter' && setOpenId(s.id === openId ? null : s.id)}
-              >
-                <td>{when(s.startedAtEpochMs)}</td>
-                <td>{s.stationId}</td>
-                <td>
-                  {s.programId} v{s.programVersion}
-                </td>
-                <td>{s.client === 'walk-up' ? t('history.walkUp') : s.client || '—'}</td>
-                <td>{t(`status.${s.status}`)}</td>
-                <td>
-                  {s.deliveredMs === undefined ? '—' : `${num(s.deliveredMs / 60_000, 1)} ${t('unit.min')}`}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {sessions.value?.length === 0 && <p class="muted">{t('history.none')}</p>}
-      </section>
+            <td>{when(s.startedAtEpochMs)}</td>
+            <td>{s.stationId}</td>
+            <td>
+              {s.programId} v{s.programVersion}
+            </td>
+            <td>{s.client === 'walk-up' ? t('history.walkUp') : s.client || '—'}</td>
+            <td>{t(`status.${s.status}`)}</td>
+            <td>
+              {s.deliveredMs === undefined ? '—' : `${num(s.deliveredMs / 60_000, 1)} ${t('unit.min')}`}
+            </td>
+          </tr>
+        ))}
+      </ResultTable>
       {openId && <SessionDetail key={openId} id={openId} />}
     </div>
   );

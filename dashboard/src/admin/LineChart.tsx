@@ -3,8 +3,8 @@
  * from the data it is given, and rebuilt when that changes. Not for live data (PressureChart is).
  */
 import { useEffect, useRef } from 'preact/hooks';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import type uPlot from 'uplot';
+import { loadUPlot } from '../components/uplot.js';
 
 /** The zone colours of the support page's chart: ≥ 3:1 against white. */
 export const ZONE_COLOURS = [
@@ -53,33 +53,41 @@ export function LineChart({
   useEffect(() => {
     const el = host.current;
     if (el === null) return;
-    const plot = new uPlot(
-      {
-        width: Math.max(320, el.clientWidth),
-        height,
-        scales: { x: { time: false }, y: { range: [0, yMax] } },
-        axes: [
-          { label: xLabel, ...(integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
-          { label: yLabel },
-        ],
-        // Labels only: a static chart has no cursor value worth a row of dashes.
-        legend: { live: false },
-        series: [
-          {},
-          ...series.map((s) => ({
-            label: s.label,
-            stroke: s.colour,
-            // A per-cycle measurement is dots only; a planned or set course is a line.
-            width: s.points ? 0 : (s.width ?? 2),
-            ...(s.dash ? { dash: s.dash } : {}),
-            points: s.points ? { show: true, size: 7 } : { show: false },
-          })),
-        ],
-      },
-      [x, ...series.map((s) => s.values)] as uPlot.AlignedData,
-      el,
-    );
-    return () => plot.destroy();
+    let plot: uPlot | null = null;
+    let gone = false;
+    void loadUPlot().then((UPlot) => {
+      if (gone) return;
+      plot = new UPlot(
+        {
+          width: Math.max(320, el.clientWidth),
+          height,
+          scales: { x: { time: false }, y: { range: [0, yMax] } },
+          axes: [
+            { label: xLabel, ...(integerX ? { incrs: [1, 2, 5, 10, 20, 50, 100] } : {}) },
+            { label: yLabel },
+          ],
+          // Labels only: a static chart has no cursor value worth a row of dashes.
+          legend: { live: false },
+          series: [
+            {},
+            ...series.map((s) => ({
+              label: s.label,
+              stroke: s.colour,
+              // A per-cycle measurement is dots only; a planned or set course is a line.
+              width: s.points ? 0 : (s.width ?? 2),
+              ...(s.dash ? { dash: s.dash } : {}),
+              points: s.points ? { show: true, size: 7 } : { show: false },
+            })),
+          ],
+        },
+        [x, ...series.map((s) => s.values)] as uPlot.AlignedData,
+        el,
+      );
+    });
+    return () => {
+      gone = true;
+      plot?.destroy();
+    };
   }, [x, series, yMax]);
   return <div class="line-chart" ref={host} data-testid={testId} />;
 }

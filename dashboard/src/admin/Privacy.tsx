@@ -6,7 +6,8 @@
 import { useState } from 'preact/hooks';
 import { api, type ClientSummary } from '../api.js';
 import { ConsentBox } from '../components/ConsentBox.js';
-import { usePoll } from '../components/hooks.js';
+import { usePoll } from '../components/poll.js';
+import { TextField } from '../components/TextField.js';
 import { t } from '../i18n/index.js';
 import { FieldError, useFieldErrors } from './fields.js';
 
@@ -46,10 +47,7 @@ export function ClientsPage() {
     <div class="admin-grid">
       <section class="card">
         <h2>{t('clients.title')}</h2>
-        <label class="field">
-          <span>{t('clients.search')}</span>
-          <input name="q" value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
-        </label>
+        <TextField label={t('clients.search')} name="q" value={q} onValue={setQ} />
         {erased && (
           <p class="ok-note" role="status" data-testid="client-erased">
             {erased}
@@ -106,25 +104,18 @@ export function ClientsPage() {
       <section class="card">
         <form class="admin-form" noValidate onSubmit={create} data-testid="new-client">
           <h2>{t('clients.new')}</h2>
-          <label class="field">
-            <span>{t('clients.name')}</span>
-            <input
-              name="name"
-              value={name}
-              onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
-            />
+          <TextField label={t('clients.name')} name="name" value={name} onValue={setName}>
             <FieldError errors={errors} field="body.name" />
-          </label>
-          <label class="field">
-            <span>{t('clients.ceiling')}</span>
-            <input
-              name="ceilingMmHg"
-              type="number"
-              value={ceiling}
-              onInput={(e) => setCeiling((e.currentTarget as HTMLInputElement).value)}
-            />
+          </TextField>
+          <TextField
+            label={t('clients.ceiling')}
+            name="ceilingMmHg"
+            type="number"
+            value={ceiling}
+            onValue={setCeiling}
+          >
             <FieldError errors={errors} field="body.ceilingMmHg" />
-          </label>
+          </TextField>
           <ConsentBox
             checked={consent}
             version={list.value?.consentTextVersion ?? '1'}
@@ -167,16 +158,15 @@ export function PrivacyPage() {
     }, errors.take);
   };
   const field = (k: keyof PrivacySettings, numeric: boolean) => (
-    <label class="field">
-      <span>{t(`privacy.${k}`)}</span>
-      <input
-        name={k}
-        inputMode={numeric ? 'numeric' : 'text'}
-        value={value(k)}
-        onInput={(e) => setEdit({ ...edit, [k]: (e.currentTarget as HTMLInputElement).value })}
-      />
+    <TextField
+      label={t(`privacy.${k}`)}
+      name={k}
+      inputMode={numeric ? 'numeric' : 'text'}
+      value={value(k)}
+      onValue={(v) => setEdit({ ...edit, [k]: v })}
+    >
       <FieldError errors={errors} field={`body.${k}`} />
-    </label>
+    </TextField>
   );
   return (
     <section class="card">

@@ -7,6 +7,7 @@ import { PROGRAM_BOUNDS, type ProgramBound } from '../../../gateway/control-loop
 import { GARMENT_CLASSES } from '../../../gateway/limits.js';
 import { t } from '../i18n/index.js';
 import { MODES } from './adminApi.js';
+import { NumberField } from './fields.js';
 
 /** A program as being edited: the schema's fields without `version`, any of them possibly wrong. */
 export type Draft = Record<string, unknown>;
@@ -96,25 +97,17 @@ export function ProgramForm({
     field = key,
     step: number | 'any' = 'any',
   ) => (
-    <label class="field">
-      <span>
-        {label} {bound.unit ? `(${bound.unit})` : ''}
-      </span>
-      <input
-        name={field}
-        type="number"
-        min={bound.min}
-        max={bound.max}
-        step={step}
-        value={value === undefined ? '' : String(value)}
-        onInput={(e) => {
-          const v = (e.currentTarget as HTMLInputElement).value;
-          onValue(v.trim() === '' ? undefined : Number(v));
-        }}
-      />
-      <small class="muted">{t('admin.range', { min: bound.min, max: bound.max, unit: bound.unit })}</small>
+    <NumberField
+      name={field}
+      label={label}
+      unit={bound.unit}
+      value={value}
+      range={bound}
+      step={step}
+      onValue={onValue}
+    >
       {problem(field)}
-    </label>
+    </NumberField>
   );
   const top = (key: string, label: string, bound: ProgramBound, step: number | 'any' = 'any') =>
     number(key, label, bound, draft[key], (v) => set(key, v), key, step);

@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { GarmentClass } from '../../../gateway/limits.js';
 import { api, type Actor, type Program } from '../api.js';
-import { usePoll } from '../components/hooks.js';
+import { usePoll } from '../components/poll.js';
 import { t } from '../i18n/index.js';
 import { canEditPrograms, type PreviewAnswer, type ProgramRecord } from './adminApi.js';
 import { FieldError, useFieldErrors } from './fields.js';

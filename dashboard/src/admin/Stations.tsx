@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Actor } from '../api.js';
-import { usePoll } from '../components/hooks.js';
+import { usePoll } from '../components/poll.js';
 import { t } from '../i18n/index.js';
 import { QrSheet } from '../staff/QrSheet.js';
 import {
@@ -15,7 +15,7 @@ import {
   type SettingRanges,
   type StationSettingsView,
 } from './adminApi.js';
-import { FieldError, useFieldErrors } from './fields.js';
+import { FieldError, NumberField, useFieldErrors } from './fields.js';
 
 interface StationRow {
   id: string;
@@ -170,8 +170,8 @@ function StationCard({
               setSaved(false);
               setForm(v === undefined ? rest : { ...rest, ceilingMmHg: v });
             }}
-            errors={errors}
             parse={num}
+            errors={errors}
           />
         </fieldset>
         <FieldError errors={errors} field="" />
@@ -195,53 +195,5 @@ function StationCard({
         </div>
       </form>
     </section>
-  );
-}
-
-export function NumberField({
-  name,
-  label,
-  unit,
-  value,
-  range,
-  hint,
-  onValue,
-  errors,
-  field = `body.${name}`,
-  parse = (v: string) => (v.trim() === '' ? undefined : Number(v)),
-  step,
-}: {
-  name: string;
-  label: string;
-  unit: string;
-  value: number | undefined;
-  range: { min: number; max: number };
-  hint?: string;
-  onValue: (v: number | undefined) => void;
-  errors: ReturnType<typeof useFieldErrors>;
-  field?: string;
-  parse?: (v: string) => number | undefined;
-  step?: number;
-}) {
-  return (
-    <label class="field">
-      <span>
-        {label} ({unit})
-      </span>
-      <input
-        name={name}
-        type="number"
-        min={range.min}
-        max={range.max}
-        step={step ?? 'any'}
-        value={value ?? ''}
-        onInput={(e) => onValue(parse((e.currentTarget as HTMLInputElement).value))}
-      />
-      <small class="muted" data-testid={`range-${name}`}>
-        {t('admin.range', { min: range.min, max: range.max, unit })}
-        {hint ? ` — ${hint}` : ''}
-      </small>
-      <FieldError errors={errors} field={field} />
-    </label>
   );
 }

@@ -3,12 +3,14 @@
  * viewer), disabling one, and resetting a PIN or password. The rules are the API's: its answer
  * is shown next to the field it names.
  */
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { usePoll } from '../components/hooks.js';
+import { usePoll } from '../components/poll.js';
+import { TextField } from '../components/TextField.js';
 import { t } from '../i18n/index.js';
 import type { AdminPage, UserRole, UserView } from './adminApi.js';
-import { FieldError, useFieldErrors } from './fields.js';
+import { FieldError, useFieldErrors, type FieldErrors } from './fields.js';
 
 const ROLES: UserRole[] = ['staff', 'viewer', 'support', 'admin'];
 
@@ -133,21 +135,13 @@ function NewUserForm({ onCreated }: { onCreated: (id: string) => void }) {
   return (
     <form class="admin-form" noValidate onSubmit={submit} data-testid="new-user">
       <h2>{t('users.new')}</h2>
-      <label class="field">
-        <span>{t('users.id')}</span>
-        <input name="id" value={id} onInput={(e) => setId((e.currentTarget as HTMLInputElement).value)} />
+      <TextField label={t('users.id')} name="id" value={id} onValue={setId}>
         <small class="muted">{t('users.idHint')}</small>
         <FieldError errors={errors} field="body.id" />
-      </label>
-      <label class="field">
-        <span>{t('users.name')}</span>
-        <input
-          name="name"
-          value={name}
-          onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
-        />
+      </TextField>
+      <TextField label={t('users.name')} name="name" value={name} onValue={setName}>
         <FieldError errors={errors} field="body.name" />
-      </label>
+      </TextField>
       <label class="field">
         <span>{t('users.role')}</span>
         <select
@@ -163,19 +157,15 @@ function NewUserForm({ onCreated }: { onCreated: (id: string) => void }) {
         </select>
         <small class="muted">{t(`users.roleHint.${role}`)}</small>
       </label>
-      <label class="field">
-        <span>{pin ? t('users.pin') : t('users.password')}</span>
-        <input
-          name="secret"
-          type="password"
-          autocomplete="new-password"
-          inputMode={pin ? 'numeric' : 'text'}
-          value={secret}
-          onInput={(e) => setSecret((e.currentTarget as HTMLInputElement).value)}
-        />
-        <small class="muted">{pin ? t('users.pinHint') : t('users.passwordHint')}</small>
-        <FieldError errors={errors} field="body.secret" />
-      </label>
+      <SecretField
+        label={pin ? t('users.pin') : t('users.password')}
+        name="secret"
+        pin={pin}
+        inputMode={pin ? 'numeric' : 'text'}
+        value={secret}
+        onValue={setSecret}
+        errors={errors}
+      />
       <FieldError errors={errors} field="" />
       <button type="submit" class="btn btn-primary">
         {t('users.create')}
@@ -199,20 +189,18 @@ function ResetForm({ user, onDone }: { user: UserView; onDone: () => void }) {
         api('PATCH', `/api/users/${encodeURIComponent(user.id)}`, { secret }).then(onDone, errors.take);
       }}
     >
-      <label class="field">
-        <span>
-          {pin ? t('users.newPin') : t('users.newPassword')} — {user.name}
-        </span>
-        <input
-          name="new-secret"
-          type="password"
-          autocomplete="new-password"
-          value={secret}
-          onInput={(e) => setSecret((e.currentTarget as HTMLInputElement).value)}
-        />
-        <small class="muted">{pin ? t('users.pinHint') : t('users.passwordHint')}</small>
-        <FieldError errors={errors} field="body.secret" />
-      </label>
+      <SecretField
+        label={
+          <>
+            {pin ? t('users.newPin') : t('users.newPassword')} — {user.name}
+          </>
+        }
+        name="new-secret"
+        pin={pin}
+        value={secret}
+        onValue={setSecret}
+        errors={errors}
+      />
       <FieldError errors={errors} field="" />
       <div class="row">
         <button type="submit" class="btn btn-primary">
@@ -223,5 +211,39 @@ function ResetForm({ user, onDone }: { user: UserView; onDone: () => void }) {
         </button>
       </div>
     </form>
+  );
+}
+
+/** A new PIN (staff) or password, with the rule it must meet and the server's answer to it. */
+function SecretField({
+  label,
+  name,
+  pin,
+  inputMode,
+  value,
+  onValue,
+  errors,
+}: {
+  label: ComponentChildren;
+  name: string;
+  pin: boolean;
+  inputMode?: 'numeric' | 'text';
+  value: string;
+  onValue: (v: string) => void;
+  errors: FieldErrors;
+}) {
+  return (
+    <TextField
+      label={label}
+      name={name}
+      type="password"
+      autocomplete="new-password"
+      inputMode={inputMode}
+      value={value}
+      onValue={onValue}
+    >
+      <small class="muted">{pin ? t('users.pinHint') : t('users.passwordHint')}</small>
+      <FieldError errors={errors} field="body.secret" />
+    </TextField>
   );
 }

@@ -4,8 +4,10 @@
  * `noValidate`: the browser's own check of min/max would block the submit with a bubble in the
  * browser's language instead of the server's rule beside the field.
  */
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
+import { t } from '../i18n/index.js';
 
 export interface FieldErrors {
   /** Field → message; '' holds an error that names no field. */
@@ -36,5 +38,61 @@ export function FieldError({ errors, field }: { errors: FieldErrors; field: stri
     <p class="form-error" role="alert" data-field={field || undefined}>
       {message}
     </p>
+  );
+}
+
+const optionalNumber = (v: string) => (v.trim() === '' ? undefined : Number(v));
+
+/**
+ * A number with its unit and its allowed range shown under it (the range the server checks);
+ * empty is undefined. Under it, the server's error for `body.<name>` (given `errors`), or
+ * `children` for a form that shows its errors its own way.
+ */
+export function NumberField({
+  name,
+  label,
+  unit,
+  value,
+  range,
+  hint,
+  onValue,
+  parse = optionalNumber,
+  step = 'any',
+  errors,
+  children,
+}: {
+  name: string;
+  label: string;
+  unit: string;
+  value: unknown;
+  range: { min: number; max: number };
+  hint?: string;
+  onValue: (v: number | undefined) => void;
+  parse?: (v: string) => number | undefined;
+  step?: number | 'any';
+  errors?: FieldErrors;
+  children?: ComponentChildren;
+}) {
+  return (
+    <label class="field">
+      <span>
+        {label} {unit ? `(${unit})` : ''}
+      </span>
+      <input
+        name={name}
+        type="number"
+        min={range.min}
+        max={range.max}
+        step={step}
+        value={value === undefined ? '' : String(value)}
+        onInput={(e) => onValue(parse((e.currentTarget as HTMLInputElement).value))}
+      />
+      <small class="muted" data-testid={`range-${name}`}>
+        {t('admin.range', { min: range.min, max: range.max, unit })}
+        {hint ? ` — ${hint}` : ''}
+      </small>
+      {errors && <FieldError errors={errors} field={`body.${name}`} />}
+      {children}
+    </label>
   );
 }

@@ -1,7 +1,8 @@
-/** Deutsch for the admin pages and softer/stronger, typed against the English keys. */
+/** Deutsch for the admin pages, typed against the English keys (a missing one does not compile). */
 import type { adminEn } from './i18n-en.js';
 
 export const adminDe: Record<keyof typeof adminEn, string> = {
+  'admin.loadingPage': 'Seite wird geladen…',
   'admin.title': 'Presso-Verwaltung',
   'admin.login': 'Anmelden, um das Zentrum zu verwalten',
   'admin.secret': 'Passwort oder Mitarbeiter-PIN',
@@ -188,13 +189,6 @@ export const adminDe: Record<keyof typeof adminEn, string> = {
   'audit.refused': 'abgelehnt',
   'audit.none': 'Keine passenden Einträge.',
 
-  'adjust.softer': 'Sanfter',
-  'adjust.stronger': 'Stärker',
-  'adjust.setpoint': 'Soll {p} mmHg',
-  'adjust.pending': 'ab dem nächsten Zyklus',
-  'adjust.failed': 'Nicht geändert: {message}',
-  'adjust.softerLabel': 'Sanfter: {p} mmHg',
-  'adjust.strongerLabel': 'Stärker: {p} mmHg',
   'admin.page.clients': 'Kunden',
   'admin.page.privacy': 'Datenschutz',
   'admin.page.notifications': 'Benachrichtigungen',

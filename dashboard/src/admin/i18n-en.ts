@@ -1,8 +1,10 @@
 /**
- * English strings of the admin pages and of softer/stronger on the board and the walk-up page,
- * kept apart from the main catalogue and spread into it (i18n/en.ts), so they share its key set.
+ * English strings of the admin pages, kept apart from the main catalogue (i18n/en.ts) so that only
+ * the admin page downloads them: admin/catalogue.ts adds them (i18n/index.ts addCatalogue) when the
+ * admin page loads. Their keys are part of MessageKey, so t() checks them like any other.
  */
 export const adminEn = {
+  'admin.loadingPage': 'Loading the page…',
   'admin.title': 'Presso admin',
   'admin.login': 'Sign in to run the centre',
   'admin.secret': 'Password or staff PIN',
@@ -185,13 +187,6 @@ export const adminEn = {
   'audit.refused': 'refused',
   'audit.none': 'No entries match.',
 
-  'adjust.softer': 'Softer',
-  'adjust.stronger': 'Stronger',
-  'adjust.setpoint': 'Set {p} mmHg',
-  'adjust.pending': 'from the next cycle',
-  'adjust.failed': 'Not changed: {message}',
-  'adjust.softerLabel': 'Softer: {p} mmHg',
-  'adjust.strongerLabel': 'Stronger: {p} mmHg',
   'admin.page.clients': 'Clients',
   'admin.page.privacy': 'Privacy',
   'admin.page.notifications': 'Notifications',

@@ -1,8 +1,7 @@
 /** Deutsch. Typed against the English key set: a missing or misspelt key does not compile. */
-import { adminDe } from '../admin/i18n-de.js';
-import type { MessageKey } from './en.js';
+import type { CoreKey } from './en.js';
 
-export const de: Record<MessageKey, string> = {
+export const de: Record<CoreKey, string> = {
   'app.title': 'Presso Gateway',
   'lang.label': 'Sprache',
   'unit.mmHg': 'mmHg',
@@ -23,6 +22,13 @@ export const de: Record<MessageKey, string> = {
   'priority.high': 'HOCH',
   'priority.medium': 'MITTEL',
   'priority.low': 'NIEDRIG',
+
+  'centre.thisGateway': 'Dieses Gateway ({id})',
+  'centre.gateway': 'Gateway {name}',
+  'centre.offline': 'offline — Werte nicht aktuell; direkt an der Station STOPPEN',
+  'centre.stale':
+    'Die Zentrumsansicht ist veraltet: Der Broker ist nicht erreichbar. Die eigenen Stationen dieses Gateways sind aktuell.',
+  'centre.openBoard': 'Auf seiner Tafel starten…',
 
   'board.title': 'Stationen',
   'board.stopAll': 'ALLE STOPPEN',
@@ -224,5 +230,11 @@ export const de: Record<MessageKey, string> = {
   'screening.physician-care': 'Sind Sie schwanger, in ärztlicher Behandlung oder nehmen Sie Blutverdünner?',
   'screening.recent-surgery': 'Hatten Sie kürzlich eine Operation oder Verletzung?',
   'screening.pacemaker': 'Haben Sie einen Herzschrittmacher oder ein anderes Implantat?',
-  ...adminDe,
+  'adjust.softer': 'Sanfter',
+  'adjust.stronger': 'Stärker',
+  'adjust.setpoint': 'Soll {p} mmHg',
+  'adjust.pending': 'ab dem nächsten Zyklus',
+  'adjust.failed': 'Nicht geändert: {message}',
+  'adjust.softerLabel': 'Sanfter: {p} mmHg',
+  'adjust.strongerLabel': 'Stärker: {p} mmHg',
 };

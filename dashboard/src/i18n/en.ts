@@ -3,7 +3,6 @@
  * catalogue for another language must have every key (i18n/index.ts), so a missing translation is
  * a type error, not an English word in a German screen. `{name}` marks a value filled in by t().
  */
-import { adminEn } from '../admin/i18n-en.js';
 
 export const en = {
   'app.title': 'Presso Gateway',
@@ -28,6 +27,13 @@ export const en = {
   'priority.low': 'LOW',
 
   'board.title': 'Stations',
+
+  'centre.thisGateway': 'This gateway ({id})',
+  'centre.gateway': 'Gateway {name}',
+  'centre.offline': 'offline — values are not live; STOP it at the station',
+  'centre.stale':
+    'The centre view is stale: the broker is not reachable. This gateway’s own stations are live.',
+  'centre.openBoard': 'Start on its board…',
   'board.stopAll': 'STOP ALL',
   'board.stop': 'STOP',
   'board.stopStation': 'Stop {name}',
@@ -222,7 +228,14 @@ export const en = {
   'screening.physician-care': 'Are you pregnant, under a doctor’s care, or taking blood thinners?',
   'screening.recent-surgery': 'Have you had surgery or an injury recently?',
   'screening.pacemaker': 'Do you have a pacemaker or another implanted device?',
-  ...adminEn,
+  'adjust.softer': 'Softer',
+  'adjust.stronger': 'Stronger',
+  'adjust.setpoint': 'Set {p} mmHg',
+  'adjust.pending': 'from the next cycle',
+  'adjust.failed': 'Not changed: {message}',
+  'adjust.softerLabel': 'Softer: {p} mmHg',
+  'adjust.strongerLabel': 'Stronger: {p} mmHg',
 } as const;
 
-export type MessageKey = keyof typeof en;
+/** The keys every page has; the admin page adds its own (admin/i18n-en.ts). */
+export type CoreKey = keyof typeof en;

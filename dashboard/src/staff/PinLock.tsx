@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { login, type Actor } from '../api.js';
+import { LoginForm } from '../components/LoginForm.js';
 import { Modal } from '../components/Modal.js';
 import { t } from '../i18n/index.js';
 
@@ -37,47 +38,35 @@ export function PinLock({ onUnlocked, onCancel }: { onUnlocked: (a: Actor) => vo
 
   return (
     <Modal title={t('lock.title')}>
-      <form class="pin-form" onSubmit={submit}>
-        <label class="field">
-          <span>{t('lock.user')}</span>
-          <input
-            name="user"
-            autocomplete="username"
-            value={user}
-            onInput={(e) => setUser((e.currentTarget as HTMLInputElement).value)}
-          />
-        </label>
-        <label class="field">
-          <span>{t('lock.pin')}</span>
-          <input
-            name="pin"
-            type="password"
-            inputMode="numeric"
-            autocomplete="off"
-            value={pin}
-            onInput={(e) =>
-              setPin((e.currentTarget as HTMLInputElement).value.replace(/\D/g, '').slice(0, 8))
-            }
-          />
-        </label>
-        <div class="pin-pad">
-          {KEYS.map((k) => (
-            <button
-              type="button"
-              key={k}
-              class="btn btn-key"
-              onClick={() => press(k)}
-              aria-label={k === 'clear' ? t('lock.clear') : k === 'back' ? '⌫' : k}
-            >
-              {k === 'clear' ? t('lock.clear') : k === 'back' ? '⌫' : k}
-            </button>
-          ))}
-        </div>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+      <LoginForm
+        class="pin-form"
+        user={{ label: t('lock.user'), value: user, onValue: setUser }}
+        secret={{
+          label: t('lock.pin'),
+          name: 'pin',
+          value: pin,
+          onValue: (v) => setPin(v.replace(/\D/g, '').slice(0, 8)),
+          autocomplete: 'off',
+          inputMode: 'numeric',
+        }}
+        extra={
+          <div class="pin-pad">
+            {KEYS.map((k) => (
+              <button
+                type="button"
+                key={k}
+                class="btn btn-key"
+                onClick={() => press(k)}
+                aria-label={k === 'clear' ? t('lock.clear') : k === 'back' ? '⌫' : k}
+              >
+                {k === 'clear' ? t('lock.clear') : k === 'back' ? '⌫' : k}
+              </button>
+            ))}
+          </div>
+        }
+        error={error}
+        onSubmit={submit}
+      >
         <div class="modal-actions">
           <button type="button" class="btn btn-secondary" onClick={onCancel}>
             {t('lock.cancel')}
@@ -90,7 +79,7 @@ export function PinLock({ onUnlocked, onCancel }: { onUnlocked: (a: Actor) => vo
             {t('lock.ok')}
           </button>
         </div>
-      </form>
+      </LoginForm>
     </Modal>
   );
 }

@@ -8,11 +8,13 @@ import {
   api,
   logout,
   stopAll,
+  stopCentreStation,
   stopStation,
   whoAmI,
   WALK_UP_STOP_REASON,
   type Actor,
   type AlarmInfo,
+  type LiveFrame,
   type ProgramRecordView,
 } from '../api.js';
 import { useLiveLink, usePoll } from '../components/hooks.js';
@@ -34,7 +36,8 @@ const MUTE_MS = 2 * 60_000;
 const HISTORY_POLL_MS = 5000;
 
 export function StaffBoard({ onLangChange }: { onLangChange: () => void }) {
-  const live = useLiveLink([{ overview: true }]);
+  // {centre: true}: the other gateways' stations too, when this gateway is in a centre.
+  const live = useLiveLink([{ overview: true }, { centre: true }]);
 
   const [actor, setActor] = useState<Actor>(ANONYMOUS);
   const [showPin, setShowPin] = useState(false);
@@ -83,7 +86,43 @@ export function StaffBoard({ onLangChange }: { onLangChange: () => void }) {
     };
   }, [unlocked]);
 
-  const stations = live.stations();
+  const all = live.stations();
+  // The alarm panel, the sound and the QR sheet are this gateway's: another gateway's alarms are
+  // acknowledged on its own board (its tiles still show them).
+  const stations = all.filter((s) => s.gatewayId === undefined);
+  const remote = all.filter((s) => s.gatewayId !== undefined);
+  const centre = live.centre;
+  const gatewayOf = (id: string | undefined) => centre?.gateways.find((g) => g.gatewayId === id);
+  const stopAllEverywhere = () => {
+    void stopAll().catch(() => undefined);
+    // Every station of every online gateway: stopping an idle station changes nothing.
+    for (const s of remote) {
+      if (s.gatewayId !== undefined && s.stationId !== undefined && gatewayOf(s.gatewayId)?.online)
+        void stopCentreStation(s.gatewayId, s.stationId).catch(() => undefined);
+    }
+  };
+  const tile = (f: LiveFrame) => {
+    const gw = f.gatewayId === undefined ? undefined : gatewayOf(f.gatewayId);
+    return (
+      <StationTile
+        key={f.id}
+        frame={f}
+        live={live.isLive(f.id) && (f.gatewayId === undefined || (gw?.online ?? false))}
+        unlocked={unlocked}
+        onStop={() =>
+          void (
+            f.gatewayId !== undefined && f.stationId !== undefined
+              ? stopCentreStation(f.gatewayId, f.stationId)
+              : stopStation(f.id)
+          ).catch(() => undefined)
+        }
+        onStart={() => setStartFor(f.id)}
+        onQr={() => setQrFor(f.id)}
+        {...(f.gatewayId !== undefined ? { remote: { url: gw?.url } } : {})}
+      />
+    );
+  };
+  const remoteGateways = [...new Set(remote.map((s) => s.gatewayId ?? ''))];
   const nameOf = (id: string | null) => (id === null ? t('alarms.board') : (live.frames.get(id)?.name ?? id));
 
   // A walk-up user's STOP is how "tingling, numbness or pain" reaches staff.
@@ -115,6 +154,11 @@ export function StaffBoard({ onLangChange }: { onLangChange: () => void }) {
   return (
     <div class="staff-board">
       <LinkBanner link={live.link} controllerDown={live.link === 'up' && stations.length > 0 && anyStale} />
+      {live.link === 'up' && centre !== null && centre.broker !== 'connected' && centre.broker !== 'off' && (
+        <div class="link-banner centre-stale" role="alert" data-testid="centre-stale">
+          {t('centre.stale')}
+        </div>
+      )}
       <header class="top-bar">
         <h1>{t('app.title')}</h1>
         <div class={`lock-state ${unlocked ? 'is-unlocked' : 'is-locked'}`} data-testid="lock-state">
@@ -133,7 +177,7 @@ export function StaffBoard({ onLangChange }: { onLangChange: () => void }) {
           {t('board.qrAll')}
         </button>
         <LangSwitch onChange={onLangChange} />
-        <button class="btn btn-stop btn-stop-all" onClick={() => void stopAll().catch(() => undefined)}>
+        <button class="btn btn-stop btn-stop-all" onClick={stopAllEverywhere}>
           {t('board.stopAll')}
         </button>
       </header>
@@ -149,18 +193,33 @@ export function StaffBoard({ onLangChange }: { onLangChange: () => void }) {
         </div>
       ))}
       <main class="board-main">
-        <div class="tiles">
-          {stations.map((f) => (
-            <StationTile
-              key={f.id}
-              frame={f}
-              live={live.isLive(f.id)}
-              unlocked={unlocked}
-              onStop={() => void stopStation(f.id).catch(() => undefined)}
-              onStart={() => setStartFor(f.id)}
-              onQr={() => setQrFor(f.id)}
-            />
-          ))}
+        <div class="gateways">
+          {remoteGateways.length > 0 && (
+            <h2 class="gateway-head">{t('centre.thisGateway', { id: centre?.gatewayId ?? '' })}</h2>
+          )}
+          <div class="tiles">{stations.map(tile)}</div>
+          {remoteGateways.map((id) => {
+            const gw = gatewayOf(id);
+            const offline = !(gw?.online ?? false);
+            return (
+              <section
+                class={`gateway-group ${offline ? 'is-offline' : ''}`}
+                data-gateway={id}
+                key={id}
+                aria-label={gw?.name ?? id}
+              >
+                <h2 class="gateway-head">
+                  {t('centre.gateway', { name: gw?.name ?? id })}
+                  {offline && (
+                    <span class="gateway-offline" data-testid="gateway-offline">
+                      {t('centre.offline')}
+                    </span>
+                  )}
+                </h2>
+                <div class="tiles">{remote.filter((s) => s.gatewayId === id).map(tile)}</div>
+              </section>
+            );
+          })}
         </div>
         <AlarmPanel
           active={alarms}

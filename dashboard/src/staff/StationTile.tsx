@@ -5,7 +5,11 @@ import { ZoneBars } from '../components/ZoneBars.js';
 import { activeAlarms, clock } from '../format.js';
 import { t } from '../i18n/index.js';
 
-/** One station on the wall board. STOP is always there and always enabled, live or not. */
+/**
+ * One station on the wall board. STOP is always there and always enabled, live or not. Another
+ * gateway's station (`remote`) has STOP too; starting it opens that gateway's own board, where its
+ * own staff log in.
+ */
 export function StationTile({
   frame,
   live,
@@ -13,6 +17,7 @@ export function StationTile({
   onStop,
   onStart,
   onQr,
+  remote,
 }: {
   frame: LiveFrame;
   live: boolean;
@@ -20,6 +25,7 @@ export function StationTile({
   onStop: () => void;
   onStart: () => void;
   onQr: () => void;
+  remote?: { url: string | undefined };
 }) {
   const top = activeAlarms([frame])[0];
   const remaining = frame.session?.remainingS;
@@ -27,6 +33,7 @@ export function StationTile({
     <section
       class={`tile state-${frame.state} ${live ? 'live' : 'stale'}`}
       data-station={frame.id}
+      data-gateway={frame.gatewayId}
       data-state={frame.state}
       aria-label={frame.name}
     >
@@ -67,15 +74,22 @@ export function StationTile({
         >
           {t('board.stop')}
         </button>
-        {unlocked && live && <AdjustButtons frame={frame} stronger />}
-        {unlocked && frame.state === 'idle' && live && (
+        {remote === undefined && unlocked && live && <AdjustButtons frame={frame} stronger />}
+        {remote === undefined && unlocked && frame.state === 'idle' && live && (
           <button class="btn btn-primary" onClick={onStart}>
             {t('board.start')}
           </button>
         )}
-        <button class="btn btn-secondary btn-qr" onClick={onQr}>
-          {t('board.qr')}
-        </button>
+        {remote === undefined && (
+          <button class="btn btn-secondary btn-qr" onClick={onQr}>
+            {t('board.qr')}
+          </button>
+        )}
+        {remote?.url !== undefined && frame.state === 'idle' && live && (
+          <a class="btn btn-secondary" href={remote.url} target="_blank" rel="noopener">
+            {t('centre.openBoard')}
+          </a>
+        )}
       </footer>
     </section>
   );

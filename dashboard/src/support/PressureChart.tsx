@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import type uPlot from 'uplot';
 import type { LiveFrame } from '../api.js';
+import { loadUPlot } from '../components/uplot.js';
 import { t } from '../i18n/index.js';
 import type { Live } from '../live.js';
 
@@ -27,6 +27,7 @@ export function PressureChart({ live, stationId }: { live: Live; stationId: stri
   useEffect(() => {
     const el = host.current;
     if (el === null) return;
+    let UPlot: typeof uPlot | null = null;
     let plot: uPlot | null = null;
     let zones = 0;
     const buf: Buffer = { x: [], pressure: [], target: [] };
@@ -52,7 +53,8 @@ export function PressureChart({ live, stationId }: { live: Live; stationId: stri
         });
       }
       plot?.destroy();
-      plot = new uPlot(
+      if (UPlot === null) return;
+      plot = new UPlot(
         {
           width: Math.max(320, el.clientWidth),
           height: 300,
@@ -69,6 +71,7 @@ export function PressureChart({ live, stationId }: { live: Live; stationId: stri
     const sample = () => {
       const f = live.frames.get(stationId);
       if (f === undefined || f.sampledAtEpochMs === lastSample) return;
+      if (UPlot === null) return;
       if (plot === null || f.zones.length !== zones) build(f);
       lastSample = f.sampledAtEpochMs;
       const fresh = live.isLive(stationId);
@@ -85,11 +88,18 @@ export function PressureChart({ live, stationId }: { live: Live; stationId: stri
         for (const s of [...buf.pressure, ...buf.target]) s.splice(0, drop);
       }
     };
+    let gone = false;
+    void loadUPlot().then((loaded) => {
+      if (gone) return;
+      UPlot = loaded;
+      sample();
+    });
     const off = live.onChange(sample);
     const redraw = window.setInterval(() => {
       plot?.setData([buf.x, ...buf.pressure, ...buf.target] as uPlot.AlignedData);
     }, REDRAW_MS);
     return () => {
+      gone = true;
       off();
       window.clearInterval(redraw);
       plot?.destroy();

@@ -14,6 +14,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ControllerClient } from '../../ipc/client.js';
 import {
+  type Commands,
   type ControllerInfo,
   type SessionAdjustment,
   type SessionReport,
@@ -26,6 +27,10 @@ import { shared } from './shared.js';
 /** Running sessions are among the newest records: one per station at most, each ≤ 120 min old.
  * This many newest records always contains them, without reading archived months. */
 const RECONCILE_SCAN_LIMIT = 500;
+
+/** How long a polled read's answer serves further polls (ControllerLink.read). */
+export const READ_REUSE_MS = 500;
+type PolledRead = 'alarms' | 'counters' | 'hello';
 
 export type SessionChange = { kind: 'started' | 'ended' | 'interrupted' | 'refused'; session: SessionRecord };
 
@@ -40,6 +45,15 @@ export class ControllerLink {
   private readonly running = new Map<string, string | undefined>();
   private readonly unsubscribe: (() => void)[] = [];
   private reconciling: Promise<void> = Promise.resolve();
+  /** Reads of station state are served from the frame stream unless a command may have changed
+   * it since (see state()). True until the first state reply and after every command. */
+  private stateDirty = true;
+  /** The newest sample time in the latest state reply: stream frames must be newer to be served. */
+  private stateFenceMs = Number.NEGATIVE_INFINITY;
+  /** The stations of the latest state reply: the stream must hold all of them to be served. */
+  private stateIds: readonly string[] = [];
+  /** Recent answers to the polled reads (see read()), dropped by commands and alarm events. */
+  private readonly answers = new Map<PolledRead, { atMs: number; answer: Promise<unknown> }>();
 
   constructor(
     readonly client: ControllerClient,
@@ -52,14 +66,21 @@ export class ControllerLink {
     const c = this.client;
     this.unsubscribe.push(
       c.on('connected', () => {
+        this.noteCommand();
         this.reconciling = this.reconcile().catch((e: unknown) =>
           this.log.error(`reconciling with the controller failed: ${String(e)}`),
         );
       }),
       c.on('frame', (f) => this.onFrame(f)),
       c.on('session-ended', (r) => void this.onSessionEnded(r)),
-      c.on('alarm-raised', (a) => this.store.recordAlarm(a, 'raised')),
-      c.on('alarm-cleared', (a) => this.store.recordAlarm(a, 'cleared')),
+      c.on('alarm-raised', (a) => {
+        this.answers.delete('alarms');
+        this.store.recordAlarm(a, 'raised');
+      }),
+      c.on('alarm-cleared', (a) => {
+        this.answers.delete('alarms');
+        this.store.recordAlarm(a, 'cleared');
+      }),
       c.on('counters', (list) => this.store.putCounters(list)),
     );
     if (c.isConnected) this.reconciling = this.reconcile();
@@ -77,12 +98,84 @@ export class ControllerLink {
   async controllerInfo(): Promise<ControllerInfo | null> {
     if (this.client.isConnected) {
       try {
-        this.info = await this.client.request('hello', {}, 500);
+        this.info = await this.read('hello', 500);
       } catch {
         // Keep the previous answer: health must answer even when the controller is slow.
       }
     }
     return this.info;
+  }
+
+  /**
+   * The frames of every station (or of one: an empty list when there is no such station), for REST
+   * reads. The web process already receives every station's frame 20 times a second; asking the
+   * controller for the same state on every poll was a third of the IPC traffic under the bench's
+   * 200 reads a second. So a read is served from the stream when that is as fresh as asking:
+   *
+   * - after a command (noteCommand(), called for every non-read HTTP request and by anything else
+   *   that commands the controller) the next read asks the controller, whose answer reflects the
+   *   command; a frame the stream delivers later may still have been computed before the command
+   *   (the controller's socket sends frames after the reply they were overtaken by), so the stream
+   *   is trusted again only once every station's frame is newer than that answer's samples;
+   * - a (re)connection, or a station the stream has not reported, also asks the controller.
+   *
+   * Errors are those of a request: a controller that is down gives ControllerLinkError.
+   */
+  async state(stationId?: string): Promise<StationFrame[]> {
+    const served = this.stateDirty ? null : this.fromStream();
+    if (served !== null) {
+      if (stationId === undefined) return served;
+      const one = served.find((f) => f.id === stationId);
+      return one === undefined ? [] : [one];
+    }
+    // Cleared before asking: a command during the request sets it again, so its effect is asked for.
+    this.stateDirty = false;
+    const frames = await this.client.request('state', {});
+    this.stateIds = frames.map((f) => f.id);
+    this.stateFenceMs = frames.reduce((m, f) => Math.max(m, f.sampledAtMs), Number.NEGATIVE_INFINITY);
+    if (stationId === undefined) return frames;
+    return frames.filter((f) => f.id === stationId);
+  }
+
+  /** A command may change station state: the next read asks the controller (see state()). */
+  noteCommand(): void {
+    this.stateDirty = true;
+    this.answers.clear();
+  }
+
+  /**
+   * The controller's answer to a polled read (active alarms, maintenance counters, its hello),
+   * shared by every poll within READ_REUSE_MS: a board of tablets polling them each second asked
+   * the controller as often. Commands, reconnections and (for alarms) alarm events drop the answer,
+   * so a read after one of them asks again.
+   */
+  read<K extends PolledRead>(cmd: K, timeoutMs?: number): Promise<Commands[K][1]> {
+    const now = performance.now();
+    const kept = this.answers.get(cmd);
+    if (kept !== undefined && now - kept.atMs < READ_REUSE_MS) return kept.answer as Promise<Commands[K][1]>;
+    // All three take no arguments; the generic K cannot show the type checker that.
+    const answer = this.client.request(cmd, {} as Commands[K][0], timeoutMs);
+    this.answers.set(cmd, { atMs: now, answer });
+    // A failed answer is not kept: the next poll asks again.
+    answer.catch(() => {
+      if (this.answers.get(cmd)?.answer === answer) this.answers.delete(cmd);
+    });
+    return answer;
+  }
+
+  /** The stream's frames in the controller's order, or null when a read must ask the controller. */
+  private fromStream(): StationFrame[] | null {
+    if (!this.client.isConnected || this.stateIds.length === 0) return null;
+    const latest = this.client.frames();
+    if (latest.length < this.stateIds.length) return null;
+    const byId = new Map(latest.map((f) => [f.id, f]));
+    const out: StationFrame[] = [];
+    for (const id of this.stateIds) {
+      const f = byId.get(id);
+      if (f === undefined || f.sampledAtMs <= this.stateFenceMs) return null;
+      out.push(f);
+    }
+    return out;
   }
 
   /** Resolves once the reconciliation of the latest (re)connection has finished (for tests). */
@@ -265,6 +358,18 @@ export const controllerLinkPlugin = shared<{ client: ControllerClient; now: () =
     const link = new ControllerLink(opts.client, app.store, app.log, opts.now);
     link.start();
     app.decorate('link', link);
+    // Every request that is not a read may command the controller: before its handler runs (which
+    // may read state for its checks) and after it answered, reads ask the controller again.
+    const command = (method: string) => method !== 'GET' && method !== 'HEAD';
+    // Callback hooks, not async ones: they run on every request and need no promise.
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (command(request.method)) link.noteCommand();
+      done();
+    });
+    app.addHook('onResponse', (request, _reply, done) => {
+      if (command(request.method)) link.noteCommand();
+      done();
+    });
     app.addHook('onClose', async () => {
       link.stop();
       // A report that arrived during shutdown is still being written; let it finish.

@@ -25,6 +25,12 @@
  * buffers already hold (a few MB at most on Linux) still arrives first when it reads again
  * (live-slow-client.test.ts).
  *
+ * The centre (issue 15): a client that subscribed {centre: true} also gets every station of the
+ * other gateways of the centre as `station` messages, the `centre` view (views.ts centreViewOf)
+ * under the id `<gatewayId>/<stationId>` (a local id never holds a `/`), through the same diff and
+ * slow-client handling; and `centre` messages with the broker's and each gateway's state
+ * (gateway/centre/schemas.ts CentreStatus). The centre plugin feeds both (plugins/centre.ts).
+ *
  * Connections: onConnection() is the one place a client is admitted; the caps per address and in
  * total (and the Host/Origin check of the handshake) are connection-guard.ts, installed on the
  * Server before any client reaches onConnection().
@@ -32,7 +38,8 @@
 import { Server, type Socket } from 'socket.io';
 import { changed, diffFrame, encodeFrame, type EncodedFrame } from '../../ipc/frame-diff.js';
 import { FRAME_RATE_HZ, KEEPALIVE_MS, OVERVIEW_RATE_HZ } from '../../ipc/rate.js';
-import { VIEW_HEADER_KEYS, viewOf, type ViewKind } from '../../ipc/views.js';
+import { VIEW_HEADER_KEYS, viewOf, type ViewFields, type ViewKind } from '../../ipc/views.js';
+import type { CentreStatus } from '../../centre/schemas.js';
 import type { AlarmInfo, AlarmMessage, SessionMessage, StationFrame } from '../../protocol.js';
 import { ConnectionGuard } from './connection-guard.js';
 import type { SessionChange } from './controller-link.js';
@@ -42,6 +49,7 @@ export { OVERVIEW_RATE_HZ };
 /** Socket.IO rooms: overview subscribers, and each station's followers. */
 const OVERVIEW_ROOM = 'overview';
 const ALARMS_ROOM = 'alarms';
+const CENTRE_ROOM = 'centre';
 const stationRoom = (id: string) => `station:${id}`;
 export const STATION_RATE_HZ = FRAME_RATE_HZ;
 export type { SessionMessage };
@@ -52,6 +60,8 @@ const MAX_STATION_SUBSCRIPTIONS = 32;
 interface Follower {
   readonly socket: Socket;
   overview: boolean;
+  /** Subscribed {centre: true}: gets the other gateways' stations too. */
+  centre: boolean;
   readonly stations: Set<string>;
   /** Per station, the view it last got (shared, immutable); diffs are taken against it. */
   readonly sent: Map<string, EncodedFrame>;
@@ -68,6 +78,8 @@ interface Published {
 }
 
 interface StationState {
+  /** Another gateway's station, from the broker. */
+  readonly remote: boolean;
   frames: number;
   readonly views: Partial<Record<ViewKind, Published>>;
 }
@@ -80,6 +92,7 @@ function isWritable(socket: Socket): boolean {
 export class LiveHub {
   private readonly followers = new Map<string, Follower>();
   private readonly stations = new Map<string, StationState>();
+  private centreStatus: CentreStatus | null = null;
   private started = false;
 
   constructor(
@@ -104,13 +117,38 @@ export class LiveHub {
     if (!this.started) return;
     let st = this.stations.get(frame.id);
     if (st === undefined) {
-      st = { frames: 0, views: {} };
+      st = { remote: false, frames: 0, views: {} };
       this.stations.set(frame.id, st);
     }
     const first = st.frames === 0;
     st.frames++;
-    this.publish(frame, st, 'station', true);
-    this.publish(frame, st, 'overview', first || st.frames % OVERVIEW_EVERY_FRAMES === 0);
+    this.publish(frame.id, st, 'station', true, () => viewOf(frame, 'station'));
+    this.publish(frame.id, st, 'overview', first || st.frames % OVERVIEW_EVERY_FRAMES === 0, () =>
+      viewOf(frame, 'overview'),
+    );
+  }
+
+  /**
+   * Another gateway's station (its `centre` view, id `<gatewayId>/<stationId>`): on arrival from
+   * the broker, and again every KEEPALIVE_MS while its gateway and the broker are up, so a board
+   * tells a quiet remote station from one nothing is heard of.
+   */
+  onCentreStation(view: ViewFields): void {
+    if (!this.started) return;
+    let st = this.stations.get(view.id);
+    if (st === undefined) {
+      st = { remote: true, frames: 0, views: {} };
+      this.stations.set(view.id, st);
+    }
+    st.frames++;
+    this.publish(view.id, st, 'centre', true, () => view);
+  }
+
+  /** The broker's and the gateways' state, to every centre subscriber. */
+  onCentreStatus(status: CentreStatus): void {
+    if (!this.started) return;
+    this.centreStatus = status;
+    this.io.to(CENTRE_ROOM).emit('centre', status);
   }
 
   onAlarm(change: 'raised' | 'cleared', alarm: AlarmInfo): void {
@@ -133,28 +171,29 @@ export class LiveHub {
   }
 
   /** Which view of a station a client gets: the fine one if it follows it, else the overview. */
-  private kindFor(f: Follower, stationId: string): ViewKind | null {
+  private kindFor(f: Follower, stationId: string, st: StationState | undefined): ViewKind | null {
+    if (st?.remote === true) return f.centre ? 'centre' : null;
     if (f.stations.has(stationId)) return 'station';
     return f.overview ? 'overview' : null;
   }
 
-  private publish(frame: StationFrame, st: StationState, kind: ViewKind, due: boolean): void {
+  private publish(id: string, st: StationState, kind: ViewKind, due: boolean, view: () => ViewFields): void {
     if (!due) return;
     const now = this.now();
     const last = st.views[kind];
-    const encoded = encodeFrame(viewOf(frame, kind), VIEW_HEADER_KEYS);
+    const encoded = encodeFrame(view(), VIEW_HEADER_KEYS);
     const news = changed(last?.encoded, encoded);
     if (!news && last !== undefined && now - last.atMs < KEEPALIVE_MS) return;
     st.views[kind] = { encoded, atMs: now };
     // Clients that last got the same message get the same diff: group them, encode it once.
     const groups = new Map<EncodedFrame | undefined, Follower[]>();
     for (const f of this.followers.values()) {
-      if (this.kindFor(f, frame.id) !== kind) continue;
+      if (this.kindFor(f, id, st) !== kind) continue;
       if (!isWritable(f.socket)) {
         f.behind = true;
         continue;
       }
-      const prev = f.sent.get(frame.id);
+      const prev = f.sent.get(id);
       const group = groups.get(prev);
       if (group === undefined) groups.set(prev, [f]);
       else group.push(f);
@@ -162,8 +201,8 @@ export class LiveHub {
     for (const [prev, group] of groups) {
       const msg = diffFrame(prev, encoded, true);
       for (const f of group) {
-        f.sent.set(frame.id, encoded);
-        f.sentKind.set(frame.id, kind);
+        f.sent.set(id, encoded);
+        f.sentKind.set(id, kind);
       }
       if (msg === null) continue;
       const [one] = group;
@@ -177,7 +216,7 @@ export class LiveHub {
     if (!f.behind || !isWritable(f.socket)) return;
     f.behind = false;
     for (const [id, st] of this.stations) {
-      const kind = this.kindFor(f, id);
+      const kind = this.kindFor(f, id, st);
       const latest = kind === null ? undefined : st.views[kind]?.encoded;
       if (latest === undefined || f.sent.get(id) === latest) continue;
       const msg = diffFrame(f.sent.get(id), latest, true);
@@ -195,6 +234,7 @@ export class LiveHub {
     const f: Follower = {
       socket,
       overview: false,
+      centre: false,
       stations: new Set(),
       sent: new Map(),
       sentKind: new Map(),
@@ -219,10 +259,19 @@ export class LiveHub {
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
       return reply({
         ok: false,
-        error: 'subscribe needs {overview: true}, {stationId: "…"} or {alarms: true}',
+        error: 'subscribe needs {overview: true}, {stationId: "…"}, {alarms: true} or {centre: true}',
       });
     }
     const m = msg as Record<string, unknown>;
+    if (m.centre === true) {
+      f.centre = on;
+      if (on) {
+        void f.socket.join(CENTRE_ROOM);
+        if (this.centreStatus !== null) f.socket.emit('centre', this.centreStatus);
+      } else void f.socket.leave(CENTRE_ROOM);
+      this.restartViews(f);
+      return reply({ ok: true });
+    }
     if (m.alarms === true) {
       if (on) void f.socket.join(ALARMS_ROOM);
       else void f.socket.leave(ALARMS_ROOM);
@@ -251,7 +300,7 @@ export class LiveHub {
     }
     return reply({
       ok: false,
-      error: 'subscribe needs {overview: true}, {stationId: "…"} or {alarms: true}',
+      error: 'subscribe needs {overview: true}, {stationId: "…"}, {alarms: true} or {centre: true}',
     });
   }
 
@@ -262,7 +311,7 @@ export class LiveHub {
    */
   private restartViews(f: Follower): void {
     for (const id of [...f.sent.keys()]) {
-      if (this.kindFor(f, id) === f.sentKind.get(id)) continue;
+      if (this.kindFor(f, id, this.stations.get(id)) === f.sentKind.get(id)) continue;
       f.sent.delete(id);
       f.sentKind.delete(id);
     }

@@ -52,7 +52,7 @@ export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // History must stay readable while the controller is away; its part of active is then
       // unknown. The web-side alarms are known either way, so they are listed even then, and
       // active is null only when nothing at all is known to be waiting.
-      const fromController = app.link.connected ? await app.link.client.request('alarms', {}) : null;
+      const fromController = app.link.connected ? await app.link.read('alarms') : null;
       const web = app.webAlarms.active();
       const active: AlarmInfo[] | null =
         fromController === null ? (web.length > 0 ? web : null) : [...web, ...fromController];

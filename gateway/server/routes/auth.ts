@@ -1,5 +1,6 @@
 /** Login (PIN or password → cookie), logout, who am I, and the admin's user list. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { UserRecord } from '../../store/types.js';
 import { HttpError } from '../errors.js';
@@ -90,6 +91,28 @@ function publicUser(u: UserRecord, auth: Auth) {
 
 const minutes = (ms: number) => Math.max(1, Math.ceil(ms / 60_000));
 
+/** A login's cookie and its answer; the request is audited as the user it signed in. */
+function signedIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  result: NonNullable<ReturnType<Auth['tokenLogin']>>,
+) {
+  request.actor = { who: result.login.userId, role: result.login.role };
+  void reply.setCookie(LOGIN_COOKIE, result.id, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    // Under HTTPS the cookie is never sent over plain HTTP (the password and the token login alike).
+    secure: request.protocol === 'https',
+    expires: new Date(result.login.expiresAtEpochMs),
+  });
+  return {
+    user: result.login.userId,
+    role: result.login.role,
+    expiresAtEpochMs: result.login.expiresAtEpochMs,
+  };
+}
+
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, auth } = app;
 
@@ -117,20 +140,8 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         throw new HttpError(401, 'unauthorized', 'wrong user or PIN/password');
       }
-      request.actor = { who: result.login.userId, role: result.login.role };
-      void reply.setCookie(LOGIN_COOKIE, result.id, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'strict',
-        // Under HTTPS the login never travels over plain HTTP (the redirect port) again.
-        secure: request.protocol === 'https',
-        expires: new Date(result.login.expiresAtEpochMs),
-      });
-      return {
-        user: result.login.userId,
-        role: result.login.role,
-        expiresAtEpochMs: result.login.expiresAtEpochMs,
-      };
+      // Under HTTPS the login never travels over plain HTTP (the redirect port) again.
+      return signedIn(request, reply, result);
     },
   );
 
@@ -158,18 +169,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.auditKind = 'failed-auth';
         throw new HttpError(401, 'unauthorized', 'wrong admin token (or none is set: PRESSO_ADMIN_TOKEN)');
       }
-      request.actor = { who: result.login.userId, role: result.login.role };
-      void reply.setCookie(LOGIN_COOKIE, result.id, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'strict',
-        expires: new Date(result.login.expiresAtEpochMs),
-      });
-      return {
-        user: result.login.userId,
-        role: result.login.role,
-        expiresAtEpochMs: result.login.expiresAtEpochMs,
-      };
+      return signedIn(request, reply, result);
     },
   );
 

@@ -26,11 +26,9 @@ export const maintenanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preHandler: requireRole('viewer', 'staff', 'support', 'admin'),
     },
     async () => {
-      let counters = store.counters();
-      if (link.connected) {
-        counters = await link.client.request('counters', {});
-        store.putCounters(counters);
-      }
+      // The live figures when the controller answers; the store has them as of its last report
+      // (every COUNTERS_INTERVAL_MS), which is what it writes to disk: a poll writes nothing.
+      const counters = link.connected ? await link.read('counters') : store.counters();
       return { counters, selfTests: store.selfTests() };
     },
   );

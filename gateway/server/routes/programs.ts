@@ -89,7 +89,7 @@ export const programRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const raw = request.body.program;
       const candidate =
         typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...raw, version: 1 } : raw;
-      const [frame] = await app.link.client.request('state', { stationId });
+      const [frame] = await app.link.state(stationId);
       if (frame === undefined) {
         throw new HttpError(404, 'not-found', `no station "${stationId}"`, 'body.stationId');
       }

@@ -105,6 +105,16 @@ const AckBodySchema = Type.Object(
 
 const NoBodySchema = Type.Object({}, { additionalProperties: false });
 
+/** Pause and resume: a command on one station with nothing to add, answered with the station. */
+const BODYLESS_STATION_COMMAND = {
+  schema: {
+    tags: ['stations'],
+    params: StationParamsSchema,
+    body: NoBodySchema,
+    response: { 200: StationViewSchema },
+  },
+};
+
 const AdjustBodySchema = Type.Object(
   {
     pressureMmHg: Type.Optional(PressureSchema),
@@ -245,7 +255,7 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   async function frameOf(id: string): Promise<StationFrame> {
-    const [frame] = await link.client.request('state', { stationId: id });
+    const [frame] = await link.state(id);
     if (frame === undefined) throw new HttpError(404, 'not-found', `no station "${id}"`, 'params.id');
     return frame;
   }
@@ -258,7 +268,7 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/stations',
     { schema: { tags: ['stations'], response: { 200: StationListSchema } } },
     async () => {
-      const frames = await link.client.request('state', {});
+      const frames = await link.state();
       return { stations: frames.map((f) => stationView(f, store.stationSettings(f.id))) };
     },
   );
@@ -481,60 +491,38 @@ export const stationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post(
-    '/api/stations/:id/pause',
-    {
-      schema: {
-        tags: ['stations'],
-        params: StationParamsSchema,
-        body: NoBodySchema,
-        response: { 200: StationViewSchema },
-      },
-    },
-    async (request) => {
-      const { actor } = request;
-      if (actor.role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
-      const frame = await link.client.request('pause', { stationId: request.params.id });
-      // Who paused decides who may resume (a session staff paused stays paused for a passer-by).
-      const rec = frame.session ? await store.session(frame.session.id) : undefined;
-      if (rec?.status === 'running') store.putSession({ ...rec, pausedBy: actor.who });
-      return stationView(frame, store.stationSettings(frame.id));
-    },
-  );
+  app.post('/api/stations/:id/pause', BODYLESS_STATION_COMMAND, async (request) => {
+    const { actor } = request;
+    if (actor.role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
+    const frame = await link.client.request('pause', { stationId: request.params.id });
+    // Who paused decides who may resume (a session staff paused stays paused for a passer-by).
+    const rec = frame.session ? await store.session(frame.session.id) : undefined;
+    if (rec?.status === 'running') store.putSession({ ...rec, pausedBy: actor.who });
+    return stationView(frame, store.stationSettings(frame.id));
+  });
 
-  app.post(
-    '/api/stations/:id/resume',
-    {
-      schema: {
-        tags: ['stations'],
-        params: StationParamsSchema,
-        body: NoBodySchema,
-        response: { 200: StationViewSchema },
-      },
-    },
-    async (request) => {
-      const { role } = request.actor;
-      if (role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
-      const current = await frameOf(request.params.id);
-      const rec = current.session ? await store.session(current.session.id) : undefined;
-      if (role === 'anonymous') {
-        // Keyed on who started it, not on the client name (which staff type freely).
-        if (rec?.startedBy !== 'anonymous') {
-          throw new HttpError(401, 'unauthorized', 'only staff may resume a session that staff started');
-        }
-        if (rec.pausedBy !== undefined && rec.pausedBy !== 'anonymous') {
-          throw new HttpError(401, 'unauthorized', 'staff paused this session: only staff may resume it');
-        }
+  app.post('/api/stations/:id/resume', BODYLESS_STATION_COMMAND, async (request) => {
+    const { role } = request.actor;
+    if (role === 'viewer') throw new HttpError(403, 'forbidden', 'the viewer role is read-only');
+    const current = await frameOf(request.params.id);
+    const rec = current.session ? await store.session(current.session.id) : undefined;
+    if (role === 'anonymous') {
+      // Keyed on who started it, not on the client name (which staff type freely).
+      if (rec?.startedBy !== 'anonymous') {
+        throw new HttpError(401, 'unauthorized', 'only staff may resume a session that staff started');
       }
-      const frame = await link.client.request('resume', { stationId: request.params.id });
-      const after = await store.session(rec?.id ?? '');
-      if (after?.status === 'running' && after.pausedBy !== undefined) {
-        const { pausedBy: _resumed, ...rest } = after;
-        store.putSession(rest);
+      if (rec.pausedBy !== undefined && rec.pausedBy !== 'anonymous') {
+        throw new HttpError(401, 'unauthorized', 'staff paused this session: only staff may resume it');
       }
-      return stationView(frame, store.stationSettings(frame.id));
-    },
-  );
+    }
+    const frame = await link.client.request('resume', { stationId: request.params.id });
+    const after = await store.session(rec?.id ?? '');
+    if (after?.status === 'running' && after.pausedBy !== undefined) {
+      const { pausedBy: _resumed, ...rest } = after;
+      store.putSession(rest);
+    }
+    return stationView(frame, store.stationSettings(frame.id));
+  });
 
   app.post(
     '/api/stations/:id/adjust',

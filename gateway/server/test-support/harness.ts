@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { ControllerClient } from '../../ipc/client.js';
@@ -116,9 +115,19 @@ export interface HarnessOptions {
   /** Run the controller on slowTickBoard(): for tests that keep sessions running for seconds. */
   slowTick?: boolean;
   notifications?: NotificationOptions;
+  /** Where the server's log lines go (JSON lines at level info); absent = no logger. */
+  logStream?: { write(line: string): void };
 }
 
-export async function startHarness(t: TestContext, options: HarnessOptions = {}): Promise<Harness> {
+/**
+ * Where a harness registers its own shutdown: a test's context (node:test runs it after the test),
+ * or a campaign's list of cleanups that it runs when done.
+ */
+export interface CleanupHook {
+  after(fn: () => unknown): void;
+}
+
+export async function startHarness(t: CleanupHook, options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'presso-server-'));
   const controller = spawnController(dataDir, options.slowTick ? slowTickBoard(dataDir) : undefined);
   const store = new JsonStore({ dataDir, writeDelayMs: 20 });
@@ -159,6 +168,7 @@ export async function startHarness(t: TestContext, options: HarnessOptions = {})
     controller: client,
     now: () => Date.now() + clock.offsetMs,
     ...(options.notifications !== undefined ? { notifications: options.notifications } : {}),
+    ...(options.logStream !== undefined ? { logger: { level: 'info', stream: options.logStream } } : {}),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   await app.link.settled();

@@ -1,4 +1,4 @@
-/** Bounded HTTP calls on loopback for the bench and campaigns (a hung request fails, never hangs). */
+/** Bounded HTTP calls on loopback for tests, the bench and campaigns (a hung request fails, never hangs). */
 
 export const REQUEST_TIMEOUT_MS = 5000;
 
