@@ -2,9 +2,9 @@
  * Validation of JSON-shaped input against TypeBox schemas, with errors that name the field the way
  * a person reads a config file (`stations[1].zones[0].sensor`), not a JSON pointer.
  */
+import { ConfigError } from './config-error.js';
 import type { Static, TSchema } from 'typebox';
 import Value from 'typebox/value';
-import { BoardConfigError } from './drivers/io.js';
 
 /** `/stations/1/zones/0` under base `board` becomes `board.stations[1].zones[0]`. */
 export function pointerToPath(base: string, pointer: string): string {
@@ -91,7 +91,7 @@ export function schemaProblems(
   return out;
 }
 
-/** Returns `value` typed by `schema`, or throws a BoardConfigError naming the first bad field. */
+/** Returns `value` typed by `schema`, or throws a ConfigError naming the first bad field. */
 export function checkSchema<T extends TSchema>(
   schema: T,
   value: unknown,
@@ -100,6 +100,6 @@ export function checkSchema<T extends TSchema>(
 ): Static<T> {
   const problems = schemaProblems(schema, value, base, hints);
   const first = problems[0];
-  if (first) throw new BoardConfigError(first.path, first.problem);
+  if (first) throw new ConfigError(first.path, first.problem);
   return value as Static<T>;
 }

@@ -23,7 +23,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { ControllerClient } from '../../gateway/ipc-client.js';
+import { ControllerClient } from '../../gateway/ipc/client.js';
 import { anonymousAuditBound, AUDIT_ENTRY_MAX_BYTES } from '../../gateway/server/plugins/audit.js';
 import { BEARER_FAILURES_PER_MIN, LOCKOUT_AFTER_FAILURES } from '../../gateway/server/plugins/auth.js';
 import { DEFAULT_MAX_SOCKETS_PER_ADDRESS } from '../../gateway/server/config.js';

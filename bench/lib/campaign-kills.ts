@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControllerClient } from '../../gateway/ipc-client.js';
+import { ControllerClient } from '../../gateway/ipc/client.js';
 import type { SessionRecord } from '../../gateway/store/types.js';
 import { readyBoard } from '../../gateway/server/test-support/harness.js';
 import type { Runner } from './compile.js';

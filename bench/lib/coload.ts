@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, ensureDashboardBuilt, VIEWPORT } from '../../dashboard/e2e/gateway.js';
 import type { LatenessLine } from '../../gateway/control-loop/trip-trace.js';
-import { ControllerClient } from '../../gateway/ipc-client.js';
+import { ControllerClient } from '../../gateway/ipc/client.js';
 import type { AlarmInfo, LoopLate } from '../../gateway/protocol.js';
 import { readyBoard } from '../../gateway/server/test-support/harness.js';
 import type { Runner } from './compile.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { presetById } from '../../gateway/control-loop/programs/presets.js';
-import { ControllerClient } from '../../gateway/ipc-client.js';
+import { ControllerClient } from '../../gateway/ipc/client.js';
 import { readyBoard } from '../../gateway/server/test-support/harness.js';
 import type { Runner } from './compile.js';
 import { call, sleep } from '../../test/support/http.js';

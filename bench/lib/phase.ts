@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControllerClient } from '../../gateway/ipc-client.js';
+import { ControllerClient } from '../../gateway/ipc/client.js';
 import type { LatenessLine, TripTraceLine } from '../../gateway/control-loop/trip-trace.js';
 import { PACKAGE_ROOT } from '../../gateway/paths.js';
 import type { AlarmInfo } from '../../gateway/protocol.js';

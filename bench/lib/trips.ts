@@ -17,7 +17,7 @@
  * Any other alarm (a loop stall under load vents every station) is counted, acknowledged and the
  * cycle starts again: the counts say what happened.
  */
-import type { ControllerClient } from '../../gateway/ipc-client.js';
+import type { ControllerClient } from '../../gateway/ipc/client.js';
 import type { AlarmInfo } from '../../gateway/protocol.js';
 import { sleep } from '../../test/support/http.js';
 

@@ -1,9 +1,9 @@
+import { ConfigError } from '../config-error.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BoardConfigError } from '../drivers/io.js';
 import { listProfiles, loadBoard, parseBoard, validateBoard, PROFILE_DIR } from './load.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test fixtures are free-form JSON
@@ -16,7 +16,7 @@ function errorOf(mutate: (b: Json) => void): string {
   try {
     validateBoard(b, 'test.json');
   } catch (e) {
-    assert.ok(e instanceof BoardConfigError, `expected a BoardConfigError, got ${String(e)}`);
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
     return e.message;
   }
   assert.fail('the board was accepted');
@@ -169,7 +169,7 @@ describe('board config errors name the field and what to do', () => {
   it('invalid JSON says where', () => {
     assert.throws(
       () => parseBoard('{\n  "name": "x",\n  "devices": {,}\n}', 'broken.json'),
-      /^BoardConfigError: broken.json: is not valid JSON at line 3, column \d+/,
+      /^ConfigError: broken.json: is not valid JSON at line 3, column \d+/,
     );
   });
 

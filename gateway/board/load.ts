@@ -1,12 +1,13 @@
 /**
  * Reads a board profile, validates it completely and returns it typed. Every mistake stops the
- * start with a BoardConfigError that names the field path and says what to do (Klipper's rule:
+ * start with a ConfigError that names the field path and says what to do (Klipper's rule:
  * a typo is an error, not a silent default).
  */
+import { ConfigError } from '../config-error.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { checkSchema } from '../config-check.js';
-import { BoardConfigError, type ChannelKind, type DriverDefinition } from '../drivers/io.js';
+import { type ChannelKind, type DriverDefinition } from '../drivers/io.js';
 import { DRIVERS } from '../drivers/registry.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { GARMENT_CEILING_MMHG, LIMITS, type GarmentClass } from '../limits.js';
@@ -81,7 +82,7 @@ export function resolveProfile(nameOrPath: string, dir = PROFILE_DIR): string {
   if (nameOrPath.includes('/') || nameOrPath.endsWith('.json')) return resolve(nameOrPath);
   const known = listProfiles(dir);
   if (!known.includes(nameOrPath)) {
-    throw new BoardConfigError(
+    throw new ConfigError(
       'PRESSO_BOARD',
       `no board profile named "${nameOrPath}"`,
       `shipped profiles: ${known.join(', ') || 'none'}; or give a path to a .json file`,
@@ -96,7 +97,7 @@ export function loadBoard(nameOrPath: string, dir = PROFILE_DIR): Board {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new BoardConfigError(file, `cannot read the board file (${(e as Error).message})`);
+    throw new ConfigError(file, `cannot read the board file (${(e as Error).message})`);
   }
   return parseBoard(text, file);
 }
@@ -116,7 +117,7 @@ export function parseBoard(text: string, source: string): Board {
     const msg = (e as Error).message;
     const pos = /position (\d+)/.exec(msg);
     const where = pos?.[1] ? ` at ${lineColumn(text, Number(pos[1]))}` : '';
-    throw new BoardConfigError(source, `is not valid JSON${where}: ${msg}`);
+    throw new ConfigError(source, `is not valid JSON${where}: ${msg}`);
   }
   return validateBoard(raw, source);
 }
@@ -134,7 +135,7 @@ export function validateBoard(raw: unknown, source: string): Board {
   for (const [id, section] of Object.entries(file.devices)) {
     const definition = DRIVERS.get(section.type);
     if (!definition) {
-      throw new BoardConfigError(
+      throw new ConfigError(
         `devices.${id}.type`,
         `unknown device type "${section.type}"`,
         `known types: ${[...DRIVERS.keys()].sort().join(', ')}`,
@@ -156,18 +157,18 @@ export function validateBoard(raw: unknown, source: string): Board {
     const r = parseRef(text, path);
     const dev = byId.get(r.device);
     if (!dev) {
-      throw new BoardConfigError(
+      throw new ConfigError(
         path,
         `no device named "${r.device}"`,
         `devices in this board: ${[...byId.keys()].join(', ') || 'none'}`,
       );
     }
     const problem = dev.definition.checkChannel(kind, r.channel, dev.config);
-    if (problem) throw new BoardConfigError(path, `${text}: ${problem}`);
+    if (problem) throw new ConfigError(path, `${text}: ${problem}`);
     const key = `${r.device}:${dev.definition.channelKey?.(kind, r.channel, dev.config) ?? r.channel.trim()}`;
     const other = used.get(key);
     if (other) {
-      throw new BoardConfigError(
+      throw new ConfigError(
         path,
         `channel ${text} is already used by ${other}`,
         'every valve, pump and sensor needs a channel of its own',
@@ -180,7 +181,7 @@ export function validateBoard(raw: unknown, source: string): Board {
   const ids = new Set<string>();
   const stations: StationSpec[] = file.stations.map((s, si) => {
     const sp = `stations[${si}]`;
-    if (ids.has(s.id)) throw new BoardConfigError(`${sp}.id`, `station id "${s.id}" is used twice`);
+    if (ids.has(s.id)) throw new ConfigError(`${sp}.id`, `station id "${s.id}" is used twice`);
     ids.add(s.id);
     const zones: ZoneSpec[] = s.zones.map((z, zi) => {
       const zp = `${sp}.zones[${zi}]`;
@@ -195,7 +196,7 @@ export function validateBoard(raw: unknown, source: string): Board {
     });
     const classCeiling = Math.min(...zones.map((z) => GARMENT_CEILING_MMHG[z.class]));
     if (s.ceilingMmHg !== undefined && s.ceilingMmHg > classCeiling) {
-      throw new BoardConfigError(
+      throw new ConfigError(
         `${sp}.ceilingMmHg`,
         `${s.ceilingMmHg} mmHg is above the garment-class ceiling of ${classCeiling} mmHg`,
         'a station ceiling can only lower the garment ceiling; remove it or lower it',
@@ -225,7 +226,7 @@ export function validateBoard(raw: unknown, source: string): Board {
   if (file.simulator) {
     for (const key of Object.keys(file.simulator.stations ?? {})) {
       if (!ids.has(key)) {
-        throw new BoardConfigError(
+        throw new ConfigError(
           `simulator.stations.${key}`,
           `no station with id "${key}"`,
           `stations in this board: ${[...ids].join(', ')}`,

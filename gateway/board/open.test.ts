@@ -9,6 +9,7 @@ import { CalibratedPressureInput, StagedDigitalOutput } from '../drivers/channel
 import type { DeviceHealth, DriverDefinition, IoDevice } from '../drivers/io.js';
 import type { Board } from './load.js';
 import { openBoard } from './open.js';
+import { SharedLinks } from '../drivers/shared-links.js';
 
 class FakeDevice implements IoDevice {
   samples = 0;
@@ -91,6 +92,7 @@ describe('board I/O batching', () => {
         throw new Error('no i2c');
       },
       services: new Map(),
+      links: new SharedLinks(),
     });
     remote.hang = true;
     const t0 = performance.now();

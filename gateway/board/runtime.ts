@@ -9,6 +9,7 @@ import type { DriverContext, I2cOpener, Logger } from '../drivers/io.js';
 import { createSimulation, type Simulation } from '../sim/from-board.js';
 import type { Board } from './load.js';
 import { openBoard, type BoardIo } from './open.js';
+import { SharedLinks } from '../drivers/shared-links.js';
 
 export interface RunningBoard {
   io: BoardIo;
@@ -20,7 +21,13 @@ export async function startBoard(board: Board, clock: Clock, log: Logger): Promi
   const sim = createSimulation(board, clock);
   const openI2c: I2cOpener = async (bus) =>
     sim && typeof bus === 'string' && bus in sim.buses ? sim.openI2c(bus) : openRealI2c(bus);
-  const ctx: DriverContext = { clock, log, openI2c, services: sim?.services ?? new Map() };
+  const ctx: DriverContext = {
+    clock,
+    log,
+    openI2c,
+    services: sim?.services ?? new Map(),
+    links: new SharedLinks(),
+  };
   const io = await openBoard(board, ctx);
   return { io, ...(sim ? { sim } : {}) };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test, type TestContext } from 'node:test';
-import { IpcServer, type ControllerApi } from '../control-loop/ipc-server.js';
+import { IpcServer, type ControllerApi } from '../ipc/server.js';
 import type { Logger } from '../drivers/io.js';
 import {
   CommandError,

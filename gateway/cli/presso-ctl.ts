@@ -9,7 +9,7 @@
  * kept stable because scripts and tests read it.
  */
 import type { Logger } from '../drivers/io.js';
-import { ControllerClient, ControllerLinkError } from '../ipc-client.js';
+import { ControllerClient, ControllerLinkError } from '../ipc/client.js';
 import { CommandError, type SelfTestResult, type StationFrame } from '../protocol.js';
 import { PRESETS, presetById } from '../control-loop/programs/presets.js';
 import type { Program } from '../control-loop/programs/schema.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ControllerClient } from '../ipc-client.js';
+import { ControllerClient } from '../ipc/client.js';
 import { LIMITS } from '../limits.js';
 import type { Events } from '../protocol.js';
 import { readyBoard, spawnController } from '../server/test-support/harness.js';

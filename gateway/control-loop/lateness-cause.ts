@@ -12,7 +12,7 @@
  * fault, I/O), a lock (V8's main thread waiting for its GC helper threads) or the timer firing
  * late. The controller calls mark() at the start of every tick, before it samples; a late tick
  * then asks explain() about the gap between the previous tick's start and this one's. Each snapshot is two pread()s of
- * small procfs files into a preallocated buffer: no allocation worth the name at 100 Hz. On a
+ * small procfs files into a preallocated buffer: no allocation worth the name at LIMITS.loopRateHz. On a
  * system without these files (not Linux) the figures are absent and the cause says 'unknown'.
  */
 import { closeSync, openSync, readSync } from 'node:fs';

@@ -18,16 +18,17 @@
  *   PRESSO_BENCH_TRACE        bench only: a file to append trip-to-vent timings to (trip-trace.ts);
  *                             ignored on a board without a simulator
  */
+import { ConfigError } from '../config-error.js';
 import { surviveClosedOutput } from '../closed-output.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RealClock } from '../clock.js';
 import { loadBoard } from '../board/load.js';
 import { startBoard } from '../board/runtime.js';
-import { BoardConfigError, type Logger } from '../drivers/io.js';
+import { type Logger } from '../drivers/io.js';
 import { controllerSocketPath, PACKAGE_ROOT } from '../paths.js';
 import { Controller } from './controller.js';
-import { IpcServer } from './ipc-server.js';
+import { IpcServer } from '../ipc/server.js';
 import { LatenessCauseProbe } from './lateness-cause.js';
 import { applyScheduling } from './scheduling.js';
 import { formatPressures, pressureLogIntervalMs } from './pressure-log.js';
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   try {
     board = loadBoard(profile);
   } catch (e) {
-    if (e instanceof BoardConfigError) {
+    if (e instanceof ConfigError) {
       log.error(`board config error: ${e.message}`);
       process.exit(2);
     }
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   try {
     running = await startBoard(board, clock, log);
   } catch (e) {
-    log.error(`${e instanceof BoardConfigError ? 'board config error: ' : ''}${(e as Error).message}`);
+    log.error(`${e instanceof ConfigError ? 'board config error: ' : ''}${(e as Error).message}`);
     process.exit(2);
   }
   const { io, sim } = running;

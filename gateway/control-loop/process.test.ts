@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ControllerClient } from '../ipc-client.js';
+import { ControllerClient } from '../ipc/client.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { SessionReport, StationFrame } from '../protocol.js';
 import { presetById } from './programs/presets.js';

@@ -18,7 +18,8 @@ import {
 } from '../protocol.js';
 import { ProgramRefusedError, startableTargets, targetsFor, type ZoneTarget } from './programs/plan.js';
 import { ProgramRunner, type RunnerOutput } from './programs/runner.js';
-import { parseProgram, type Program } from './programs/schema.js';
+import { parseProgram } from './programs/parse.js';
+import type { Program } from './programs/schema.js';
 import { ZoneRegulator, type ZoneCommandKind, type ZoneDrive } from './regulator.js';
 import { LEAK_TEST_MMHG, SelfTestRun, type SelfTestKind } from './self-test.js';
 import { CycleLog, sessionReport } from './session-report.js';

@@ -19,7 +19,7 @@ export interface LatenessStats {
   maxEverMs: number;
 }
 
-/** Lateness figures over the last WINDOW ticks (60 s at 100 Hz). */
+/** Lateness figures over the last WINDOW ticks (LOOP_LATE_WINDOW_MS at the default LIMITS.loopRateHz). */
 const WINDOW_TICKS = 6000;
 
 export class LatenessWindow {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VirtualClock } from '../clock.js';
 import { AbpModel } from '../sim/i2c/abp-model.js';
-import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
+import { FakeI2cBus } from '../sim/i2c/fake-bus.js';
 import { abp } from './abp.js';
-import type { DriverContext } from './io.js';
+import { simBusContext } from './test-support/context.js';
 
 async function rig(gaugeMmHg: number, raw: Record<string, unknown> = { pMax: 5, unit: 'psi' }) {
   const clock = new VirtualClock();
@@ -12,12 +12,7 @@ async function rig(gaugeMmHg: number, raw: Record<string, unknown> = { pMax: 5, 
   let pressure = gaugeMmHg;
   const model = new AbpModel({ clock, pMax: 5, unit: 'psi', pressure: () => pressure });
   wire.addDevice(0x28, model);
-  const ctx: DriverContext = {
-    clock,
-    log: { info: () => {}, warn: () => {}, error: () => {} },
-    openI2c: fakeI2cOpener({ sim: wire }),
-    services: new Map(),
-  };
+  const ctx = simBusContext(clock, wire);
   const dev = abp.create('p0', abp.parseConfig({ bus: 'sim', ...raw }, 'devices.p0'), ctx);
   await dev.open();
   const sample = async (afterMs = 10) => {

@@ -2,10 +2,11 @@
  * Honeywell ABP (Basic Amplified) I2C gauge pressure sensor, pressure-in channel 0, optionally
  * behind a TCA9548A. The part measures on its own; one 2-byte read returns status + 14-bit counts.
  */
+import { ConfigError } from '../config-error.js';
 import Type from 'typebox';
 import { checkSchema } from '../config-check.js';
 import { I2cBusField, hex2 } from './i2c-bus.js';
-import { BoardConfigError, type DriverContext, type DriverDefinition } from './io.js';
+import { type DriverContext, type DriverDefinition } from './io.js';
 import { checkSingleSensorChannel, SingleSensorDevice } from './single-sensor.js';
 import { MuxConfigSchema, type MuxConfig } from './tca9548a.js';
 
@@ -48,7 +49,7 @@ const Schema = Type.Object(
 function parseConfig(raw: Record<string, unknown>, path: string): AbpConfig {
   const c = checkSchema(Schema, raw, path);
   const pMin = c.pMin ?? 0;
-  if (c.pMax <= pMin) throw new BoardConfigError(`${path}.pMax`, `must be above pMin (${pMin})`);
+  if (c.pMax <= pMin) throw new ConfigError(`${path}.pMax`, `must be above pMin (${pMin})`);
   return {
     bus: c.bus,
     address: c.address ?? 0x28,

@@ -1,23 +1,19 @@
+import { ConfigError } from '../config-error.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VirtualClock } from '../clock.js';
 import { Ads1115Model } from '../sim/i2c/ads1115-model.js';
-import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
+import { FakeI2cBus } from '../sim/i2c/fake-bus.js';
 import { ads1115, type MpxSensor } from './ads1115.js';
 import { ReopeningBus, isAddressError, openRealI2c } from './i2c-bus.js';
-import { BoardConfigError, type DriverContext } from './io.js';
+import { simBusContext } from './test-support/context.js';
 
 const MMHG_PER_KPA = 7.50062;
 
 function rig() {
   const clock = new VirtualClock();
   const wire = new FakeI2cBus();
-  const ctx: DriverContext = {
-    clock,
-    log: { info: () => {}, warn: () => {}, error: () => {} },
-    openI2c: fakeI2cOpener({ sim: wire }),
-    services: new Map(),
-  };
+  const ctx = simBusContext(clock, wire);
   const model = new Ads1115Model({ clock });
   wire.addDevice(0x48, model);
   return { clock, wire, ctx, model };
@@ -202,7 +198,7 @@ describe('ads1115 driver', () => {
     assert.throws(() => p({ gainV: 2.048, dividerRatio: 0.667 }), /d\.adc\.gainV: ±2\.048 V clips/);
     assert.throws(() => p({ gainV: 3 }), /gainV: must be one of 6\.144/);
     assert.throws(() => p({ dataRate: 100 }), /dataRate: must be one of 8, 16/);
-    assert.throws(() => p({ adress: 0x48 }), BoardConfigError);
+    assert.throws(() => p({ adress: 0x48 }), ConfigError);
     assert.throws(() => p({ address: 0x50 }), /address/);
     assert.equal(ads1115.checkChannel('pressure-in', '4', p({})), 'must be 0..3 (AIN0..AIN3 against GND)');
     assert.match(ads1115.checkChannel('digital-out', '0', p({})) ?? '', /only pressure-in/);

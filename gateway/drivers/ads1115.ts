@@ -5,17 +5,12 @@
  * 1/DR on the clock, check the OS bit, read the conversion register. All registers are big-endian
  * on the wire, so the driver uses I2C block transfers; SMBus readWord would swap the bytes.
  */
+import { ConfigError } from '../config-error.js';
 import Type from 'typebox';
 import { checkSchema } from '../config-check.js';
 import { CalibratedPressureInput, channelIndex } from './channels.js';
 import { I2cBusField, I2cDevice, hex2, oneOf } from './i2c-bus.js';
-import {
-  BoardConfigError,
-  type ChannelKind,
-  type DriverContext,
-  type DriverDefinition,
-  type PressureInput,
-} from './io.js';
+import { type ChannelKind, type DriverContext, type DriverDefinition, type PressureInput } from './io.js';
 
 export type MpxSensor = 'mpx5050' | 'mpx5100';
 
@@ -110,7 +105,7 @@ function parseConfig(raw: Record<string, unknown>, path: string): Ads1115Config 
       ? (fitting[fitting.length - 1] ?? 6.144)
       : oneOf(c.gainV, ranges, `${path}.gainV`, ' (full-scale volts)');
   if (gainV < needV) {
-    throw new BoardConfigError(
+    throw new ConfigError(
       `${path}.gainV`,
       `±${gainV} V clips the sensor: a ${c.sensor} can put up to ${needV.toFixed(2)} V on the pin`,
       'use a larger gainV or a divider (dividerRatio)',

@@ -3,15 +3,15 @@
  * calibrated pressure inputs. A driver keeps one of these per channel in use and does only the
  * chip-specific I/O itself.
  */
+import { ConfigError } from '../config-error.js';
 import type { Clock } from '../clock.js';
 import {
-  BoardConfigError,
   clampDuty,
   type ChannelKind,
   type DeviceHealth,
   type DigitalInput,
   type DigitalOutput,
-  type LinkState,
+  type DeviceHealthState,
   type PressureInput,
   type PressureSample,
   type PwmOutput,
@@ -28,7 +28,7 @@ export class HealthTracker {
     return { ...this.h };
   }
 
-  get state(): LinkState {
+  get state(): DeviceHealthState {
     return this.h.state;
   }
 
@@ -37,7 +37,7 @@ export class HealthTracker {
   }
 
   /** Records a failed transaction. `state` is 'degraded' when some I/O still works, else 'offline'. */
-  fail(message: string, state: LinkState = 'degraded'): void {
+  fail(message: string, state: DeviceHealthState = 'degraded'): void {
     this.h.errors++;
     this.set(state, message);
   }
@@ -47,7 +47,7 @@ export class HealthTracker {
     this.set('offline', message);
   }
 
-  private set(state: LinkState, message: string | undefined): void {
+  private set(state: DeviceHealthState, message: string | undefined): void {
     if (state !== this.h.state) this.h.sinceMs = this.clock.now();
     this.h.state = state;
     this.h.message = message;
@@ -78,8 +78,8 @@ export class StagedPwmOutput implements PwmOutput {
 
 /**
  * A level that must hold for `debounceMs` before it counts. Contact bounce on a mushroom e-stop
- * lasts a few ms; 20 ms keeps a single bounce from latching a fault while adding at most two
- * ticks at 100 Hz.
+ * lasts a few ms; LIMITS.debounceMs's default keeps a single bounce from latching a fault while
+ * adding at most two ticks at the default LIMITS.loopRateHz.
  */
 export class DebouncedInput implements DigitalInput {
   private level: boolean;
@@ -166,8 +166,8 @@ export class CalibratedPressureInput implements PressureInput {
 }
 
 /** The error a device throws for a channel kind it does not offer. */
-export function noSuchKind(deviceId: string, type: string, kind: ChannelKind): BoardConfigError {
-  return new BoardConfigError(`devices.${deviceId}`, `a ${type} has no ${kind} channels`);
+export function noSuchKind(deviceId: string, type: string, kind: ChannelKind): ConfigError {
+  return new ConfigError(`devices.${deviceId}`, `a ${type} has no ${kind} channels`);
 }
 
 /** Parses a whole-number channel in [0, max], or returns undefined. */

@@ -9,6 +9,7 @@
  *    and reports what it saw as JSON; this file asserts on it. Where unshare is not permitted these
  *    tests are skipped with the reason shown, never passed silently.
  */
+import { ConfigError } from '../config-error.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,11 +25,9 @@ import {
   DEFAULT_DEBOUNCE_MS,
   FULL_REWRITE_INTERVAL_MS,
   gpio,
-  loadOnoff,
   type GpioConfig,
-  type GpioLine,
-  type OnoffImporter,
 } from './gpio.js';
+import { loadOnoff, type GpioLine, type OnoffImporter } from './gpio-onoff.js';
 import {
   bcmToSysfs,
   findHeaderChip,
@@ -36,8 +35,9 @@ import {
   HEADER_CHIP_LABELS,
   listGpioChips,
 } from './gpio-numbering.js';
-import { BoardConfigError, type DriverContext } from './io.js';
+import { type DriverContext } from './io.js';
 import { probeUnshare } from '../../test/support/unshare.js';
+import { SharedLinks } from './shared-links.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -195,7 +195,7 @@ describe('gpio config and channels', () => {
     for (const [raw, message] of bad) {
       assert.throws(
         () => gpio.parseConfig(raw, path),
-        (e: unknown) => e instanceof BoardConfigError && message.test(e.message),
+        (e: unknown) => e instanceof ConfigError && message.test(e.message),
       );
     }
   });
@@ -237,7 +237,7 @@ describe('gpio config and channels', () => {
     const out = dev.digitalOutput('17');
     assert.equal(dev.digitalOutput('17'), out, 'the same channel gives the same object');
     assert.throws(() => dev.digitalInput('17'), /devices\.gpio0: BCM17 is already used as an output/);
-    assert.throws(() => dev.digitalOutput('40'), BoardConfigError);
+    assert.throws(() => dev.digitalOutput('40'), ConfigError);
     assert.throws(() => dev.pwmOutput('18'), /a gpio has no pwm-out channels/);
     assert.throws(() => dev.pressureInput('0'), /a gpio has no pressure-in channels/);
   });
@@ -259,6 +259,7 @@ function makeCtx(clock: VirtualClock): { ctx: DriverContext; log: string[] } {
       },
       openI2c: () => Promise.reject(new Error('no I2C here')),
       services: new Map(),
+      links: new SharedLinks(),
     },
   };
 }

@@ -11,13 +11,20 @@
  * keeps the value file equal to the wire, which a technician can check with a meter and which the
  * fake-sysfs tests can check on plain files (a plain file does not apply `active_low`).
  */
+import { ConfigError } from '../config-error.js';
 import { existsSync, writeFileSync } from 'node:fs';
-import type { Direction, Edge, Gpio as OnoffGpio, Options as OnoffOptions } from 'onoff';
 import Type, { type Static } from 'typebox';
+import type { Direction, Edge } from 'onoff';
 import { checkSchema } from '../config-check.js';
+import {
+  errorText,
+  loadOnoff,
+  type GpioLine,
+  type GpioLineConstructor,
+  type OnoffImporter,
+} from './gpio-onoff.js';
 import { DebouncedInput, HealthTracker, StagedDigitalOutput, channelIndex, noSuchKind } from './channels.js';
 import {
-  BoardConfigError,
   type ChannelKind,
   type DeviceHealth,
   type DigitalInput,
@@ -93,47 +100,6 @@ export const GpioConfigSchema = Type.Object(
 
 export type GpioConfig = Static<typeof GpioConfigSchema>;
 
-/** The part of onoff's `Gpio` this driver uses, so tests can substitute a line that fails. */
-export type GpioLine = Pick<OnoffGpio, 'readSync' | 'writeSync' | 'unexport'>;
-
-/** onoff's `Gpio` constructor, as this driver calls it. */
-export type GpioLineConstructor = new (
-  gpio: number,
-  direction: Direction,
-  edge?: Edge,
-  options?: OnoffOptions,
-) => GpioLine;
-
-export type OnoffImporter = () => Promise<{ Gpio: GpioLineConstructor }>;
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code && !e.message.startsWith(code) ? `${code}: ${e.message}` : e.message;
-  }
-  return String(e);
-}
-
-/**
- * Loads onoff. It is an optional dependency with a native addon (epoll) that is compiled on
- * install, so a missing compiler on the Pi shows up here, not at startup of profiles without GPIO.
- */
-export async function loadOnoff(
-  deviceId: string,
-  importer: OnoffImporter = () => import('onoff'),
-): Promise<GpioLineConstructor> {
-  try {
-    return (await importer()).Gpio;
-  } catch (e) {
-    throw new Error(
-      `gpio device "${deviceId}": this profile needs the optional onoff package and its native epoll addon, ` +
-        `which failed to load (${errorText(e)}). On the Pi: sudo apt install build-essential python3, ` +
-        `then npm rebuild epoll (or npm install onoff if it is missing)`,
-      { cause: e },
-    );
-  }
-}
-
 function pinWords(bcm: number, sysfs: number | undefined): string {
   return sysfs === undefined ? `BCM${bcm}` : `BCM${bcm} (sysfs gpio${sysfs})`;
 }
@@ -157,13 +123,13 @@ function parseGpioConfig(raw: Record<string, unknown>, path: string): GpioConfig
   // Duplicates are checked here rather than with uniqueItems so the message names the pin.
   const seen = new Set<number>();
   for (const [i, pin] of (config.activeLow ?? []).entries()) {
-    if (seen.has(pin)) throw new BoardConfigError(`${path}.activeLow[${i}]`, `BCM${pin} is listed twice`);
+    if (seen.has(pin)) throw new ConfigError(`${path}.activeLow[${i}]`, `BCM${pin} is listed twice`);
     seen.add(pin);
   }
   seen.clear();
   for (const [i, input] of (config.inputs ?? []).entries()) {
     if (seen.has(input.pin))
-      throw new BoardConfigError(`${path}.inputs[${i}].pin`, `BCM${input.pin} is listed twice`);
+      throw new ConfigError(`${path}.inputs[${i}].pin`, `BCM${input.pin} is listed twice`);
     seen.add(input.pin);
   }
   return config;
@@ -239,15 +205,12 @@ class GpioDevice implements IoDevice {
     const problem = checkGpioChannel(kind, channel, this.config);
     const bcm = channelIndex(channel, HEADER_MAX_BCM);
     if (problem !== undefined || bcm === undefined) {
-      throw new BoardConfigError(
-        `devices.${this.id}`,
-        `channel "${channel}": ${problem ?? 'not a BCM number'}`,
-      );
+      throw new ConfigError(`devices.${this.id}`, `channel "${channel}": ${problem ?? 'not a BCM number'}`);
     }
     const other = kind === 'digital-out' ? this.inputs : this.outputs;
     if (other.has(bcm)) {
       const was = kind === 'digital-out' ? 'an input' : 'an output';
-      throw new BoardConfigError(`devices.${this.id}`, `BCM${bcm} is already used as ${was}`);
+      throw new ConfigError(`devices.${this.id}`, `BCM${bcm} is already used as ${was}`);
     }
     const mine = kind === 'digital-out' ? this.outputs : this.inputs;
     if (!mine.has(bcm) && this.isOpen) {

@@ -3,11 +3,11 @@
  * is optional and loaded only when a hardware profile asks for it), the reopen-after-address-error
  * rule, and a small base class with the parts that are the same for every I2C chip.
  */
+import { ConfigError } from '../config-error.js';
 import type * as I2cBusModule from 'i2c-bus';
 import Type from 'typebox';
 import { HealthTracker, noSuchKind } from './channels.js';
 import {
-  BoardConfigError,
   type ChannelKind,
   type DeviceHealth,
   type DigitalInput,
@@ -188,7 +188,7 @@ export const I2cBusField = Type.Union([Type.Integer({ minimum: 0 }), Type.String
 /** Rejects a value outside `allowed` with a message that lists what is allowed. */
 export function oneOf<T>(value: T, allowed: readonly T[], path: string, unit = ''): T {
   if (allowed.includes(value)) return value;
-  throw new BoardConfigError(path, `must be one of ${allowed.join(', ')}${unit}`);
+  throw new ConfigError(path, `must be one of ${allowed.join(', ')}${unit}`);
 }
 
 /**
@@ -246,8 +246,8 @@ export abstract class I2cDevice implements IoDevice {
     return text;
   }
 
-  protected badChannel(kind: ChannelKind, channel: string, problem: string): BoardConfigError {
-    return new BoardConfigError(`devices.${this.id}`, `${kind} channel "${channel}": ${problem}`);
+  protected badChannel(kind: ChannelKind, channel: string, problem: string): ConfigError {
+    return new ConfigError(`devices.${this.id}`, `${kind} channel "${channel}": ${problem}`);
   }
 
   digitalOutput(_channel: string): DigitalOutput {

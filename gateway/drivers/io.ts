@@ -11,14 +11,15 @@
  * safe state of every output simply `false`. Active-low wiring is the driver's business.
  */
 import type { Clock } from '../clock.js';
+import type { SharedLinks } from './shared-links.js';
 
 export type ChannelKind = 'digital-out' | 'digital-in' | 'pwm-out' | 'pressure-in';
 
 /** Health of a device or of the link to it. `offline` means no I/O is getting through. */
-export type LinkState = 'ok' | 'degraded' | 'offline';
+export type DeviceHealthState = 'ok' | 'degraded' | 'offline';
 
 export interface DeviceHealth {
-  state: LinkState;
+  state: DeviceHealthState;
   /** Plain words for support staff, e.g. "no answer from 0x48 on i2c-1 (EREMOTEIO)". */
   message?: string;
   /** Clock time (ms) when `state` last changed. */
@@ -94,7 +95,7 @@ export interface IoDevice {
   safe(): Promise<void>;
   /** Undoes exactly what open() did (unexport pins, close the bus or socket). Never rejects. */
   close(): Promise<void>;
-  /** Channel accessors. They throw a BoardConfigError for a channel the device does not have. */
+  /** Channel accessors. They throw a ConfigError for a channel the device does not have. */
   digitalOutput(channel: string): DigitalOutput;
   digitalInput(channel: string): DigitalInput;
   pwmOutput(channel: string): PwmOutput;
@@ -152,18 +153,8 @@ export interface DriverContext {
    * Kept untyped here so io.ts does not depend on the simulator.
    */
   services: ReadonlyMap<string, unknown>;
-}
-
-/** A configuration mistake, with the path of the field at fault (e.g. `stations[1].zones[2].sensor`). */
-export class BoardConfigError extends Error {
-  constructor(
-    readonly path: string,
-    readonly problem: string,
-    readonly hint?: string,
-  ) {
-    super(`${path}: ${problem}${hint ? ` (${hint})` : ''}`);
-    this.name = 'BoardConfigError';
-  }
+  /** Connections this board's devices share (one per RS-485 bus or Modbus TCP gateway). */
+  links: SharedLinks;
 }
 
 /**
@@ -176,7 +167,7 @@ export interface DriverDefinition<Config = unknown> {
   readonly summary: string;
   /**
    * Validates the device's config section (without the `type` key) and returns it typed.
-   * Throws BoardConfigError naming `path` + the field. Unknown keys are errors.
+   * Throws ConfigError naming `path` + the field. Unknown keys are errors.
    */
   parseConfig(raw: Record<string, unknown>, path: string): Config;
   /** Returns what is wrong with `channel` for `kind` on this device, or undefined when it is valid. */

@@ -1,10 +1,11 @@
+import { ConfigError } from '../config-error.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VirtualClock } from '../clock.js';
-import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
+import { FakeI2cBus } from '../sim/i2c/fake-bus.js';
 import { Mcp23017Model, type PinState } from '../sim/i2c/mcp23017-model.js';
-import { BoardConfigError, type DriverContext } from './io.js';
 import { mcp23017 } from './mcp23017.js';
+import { simBusContext } from './test-support/context.js';
 
 async function rig(raw: Record<string, unknown> = {}, before?: (wire: FakeI2cBus) => Promise<void>) {
   const clock = new VirtualClock();
@@ -13,12 +14,7 @@ async function rig(raw: Record<string, unknown> = {}, before?: (wire: FakeI2cBus
   wire.addDevice(0x20, model);
   await before?.(wire);
   const warnings: string[] = [];
-  const ctx: DriverContext = {
-    clock,
-    log: { info: () => {}, warn: (m) => warnings.push(m), error: () => {} },
-    openI2c: fakeI2cOpener({ sim: wire }),
-    services: new Map(),
-  };
+  const ctx = simBusContext(clock, wire, { warn: (m) => warnings.push(m) });
   const dev = mcp23017.create('io0', mcp23017.parseConfig({ bus: 'sim', ...raw }, 'devices.io0'), ctx);
   await dev.open();
   return { clock, wire, model, dev, warnings };
@@ -105,7 +101,7 @@ describe('mcp23017 driver', () => {
       assert.throws(
         () => mcp23017.parseConfig({ bus: 1, inputs }, 'devices.io0'),
         (e: unknown) =>
-          e instanceof BoardConfigError &&
+          e instanceof ConfigError &&
           e.message.startsWith(
             `${field}: pin ${inputs.at(-1)} (${name}) is output-only on current MCP23017 silicon`,
           ) &&

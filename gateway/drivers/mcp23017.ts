@@ -10,12 +10,12 @@
  * GPA7 and GPB7 are output-only on current silicon (Microchip DS20001952 rev D: as inputs they
  * can corrupt SDA), so a board profile cannot make them inputs.
  */
+import { ConfigError } from '../config-error.js';
 import Type from 'typebox';
 import { checkSchema } from '../config-check.js';
 import { DebouncedInput, StagedDigitalOutput, channelIndex } from './channels.js';
 import { I2cBusField, I2cDevice } from './i2c-bus.js';
 import {
-  BoardConfigError,
   type ChannelKind,
   type DigitalInput,
   type DigitalOutput,
@@ -75,7 +75,7 @@ function parseConfig(raw: Record<string, unknown>, path: string): Mcp23017Config
   for (const [i, pin] of (c.inputs ?? []).entries()) {
     const name = OUTPUT_ONLY_PINS[pin];
     if (name !== undefined) {
-      throw new BoardConfigError(
+      throw new ConfigError(
         `${path}.inputs[${i}]`,
         `pin ${pin} (${name}) is output-only on current MCP23017 silicon (Microchip DS20001952 rev D): as an input it can corrupt the I2C bus's SDA line; wire the contact to another pin (0..6 or 8..14)`,
       );

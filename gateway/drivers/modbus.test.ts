@@ -3,14 +3,17 @@
  * loopback, RTU over a socat pty pair with serialport 13). Real sockets, so the RealClock.
  * Needs `apt-get install -y python3-pymodbus socat mbpoll`; without them the tests fail and say so.
  */
+import { ConfigError } from '../config-error.js';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import { RealClock } from '../clock.js';
-import { BoardConfigError, type DriverContext, type IoDevice } from './io.js';
-import { modbusRtu, modbusTcp, runs, spans } from './modbus.js';
-import { RECONNECT_MAX_MS } from './modbus-link.js';
+import { type DriverContext, type IoDevice } from './io.js';
+import { modbusRtu, modbusTcp } from './modbus.js';
+import { runs, spans } from './modbus/batching.js';
+import { RECONNECT_MAX_MS } from './modbus/link.js';
 import { ModbusSlave, PtyPair } from '../../test/modbus/peers.js';
+import { SharedLinks } from './shared-links.js';
 
 const clock = new RealClock();
 
@@ -26,6 +29,7 @@ function context(): DriverContext & { lines: string[] } {
     },
     openI2c: () => Promise.reject(new Error('no I2C here')),
     services: new Map(),
+    links: new SharedLinks(),
   };
 }
 
@@ -74,7 +78,7 @@ describe('modbus config and channels (no peers)', () => {
     assert.equal(c.timeoutMs, 200);
     assert.equal(c.pollHz, undefined);
     assert.throws(() => modbusTcp.parseConfig({ host: 'x', unitId: 1, tiemoutMs: 5 }, 'devices.io1'), {
-      name: 'BoardConfigError',
+      name: 'ConfigError',
       message: /devices\.io1\.tiemoutMs: unknown key/,
     });
     assert.throws(
@@ -130,7 +134,7 @@ describe('modbus config and channels (no peers)', () => {
       modbusTcp.channelKey?.('pressure-in', 'hr:5', c),
     );
     const device = modbusTcp.create('io1', bare, context());
-    assert.throws(() => device.pressureInput('ir:0'), BoardConfigError);
+    assert.throws(() => device.pressureInput('ir:0'), ConfigError);
   });
 
   test('reads span gaps within the protocol limit; writes go in runs of consecutive addresses', () => {
@@ -288,7 +292,8 @@ describe('modbus-tcp against pymodbus', () => {
     const slave = await ModbusSlave.start(t, ['tcp', '127.0.0.1', '0']);
     await slave.set('ir', 0, [7]);
     const timeoutMs = 100;
-    const probeFails = tcpDevice('u9', slave.port, { unitId: 9, timeoutMs, pressure: { scale: 1 } });
+    const board = context(); // one board: its devices on one host:port share the link
+    const probeFails = tcpDevice('u9', slave.port, { unitId: 9, timeoutMs, pressure: { scale: 1 } }, board);
     probeFails.pressureInput('ir:0');
     t.after(() => probeFails.close()); // a failed open() keeps retrying until close()
     const rejected = await timed(() =>
@@ -300,8 +305,11 @@ describe('modbus-tcp against pymodbus', () => {
     assert.ok(rejected < timeoutMs + 300, `open() took ${rejected} ms`);
     assert.equal(probeFails.health().state, 'offline');
 
-    const u1 = await opened(t, tcpDevice('u1', slave.port, { timeoutMs, pressure: { scale: 1 } }));
-    const u9 = await opened(t, tcpDevice('u9', slave.port, { unitId: 9, timeoutMs, pressure: { scale: 1 } }));
+    const u1 = await opened(t, tcpDevice('u1', slave.port, { timeoutMs, pressure: { scale: 1 } }, board));
+    const u9 = await opened(
+      t,
+      tcpDevice('u9', slave.port, { unitId: 9, timeoutMs, pressure: { scale: 1 } }, board),
+    );
     const p1 = u1.pressureInput('ir:0');
     const p9 = u9.pressureInput('ir:0');
 
@@ -455,7 +463,8 @@ describe('modbus-rtu against pymodbus over a socat pty pair', () => {
         { path: a, baudRate, parity: 'none', unitId, timeoutMs: 100, pressure: { scale: 0.1 } },
         `devices.u${unitId}`,
       );
-    const io = modbusRtu.create('u1', config(1), context());
+    const board = context(); // one board: its devices on one serial port share the bus
+    const io = modbusRtu.create('u1', config(1), board);
     const valves = [io.digitalOutput('coil:0'), io.digitalOutput('coil:1')];
     const di = io.digitalInput('di:2');
     const p = io.pressureInput('ir:3');
@@ -469,7 +478,7 @@ describe('modbus-rtu against pymodbus over a socat pty pair', () => {
     await io.flush();
     assert.deepEqual(await slave.get('co', 0, 2), [0, 1]);
 
-    const u9 = await opened(t, modbusRtu.create('u9', config(9), context()));
+    const u9 = await opened(t, modbusRtu.create('u9', config(9), board));
     const p9 = u9.pressureInput('ir:3');
     const took = await timed(() => u9.sample());
     assert.equal(u9.health().state, 'degraded');
@@ -493,7 +502,7 @@ describe('modbus-rtu against pymodbus over a socat pty pair', () => {
     assert.equal(p.read().mmHg, 270);
     assert.deepEqual(await slave.get('co', 0, 2), [1, 1]);
 
-    const clash = modbusRtu.create('clash', { ...config(2), baudRate: 9600 }, context());
+    const clash = modbusRtu.create('clash', { ...config(2), baudRate: 9600 }, board);
     await assert.rejects(clash.open(), /modbus-rtu device clash: .* is already open at 115200 8N1/);
   });
 

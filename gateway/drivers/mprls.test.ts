@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VirtualClock } from '../clock.js';
-import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
+import { FakeI2cBus } from '../sim/i2c/fake-bus.js';
 import { MprlsModel } from '../sim/i2c/mprls-model.js';
-import type { DriverContext } from './io.js';
 import { mprls } from './mprls.js';
+import { simBusContext } from './test-support/context.js';
 
 async function rig(raw: Record<string, unknown> = {}, absoluteMmHg = 760) {
   const clock = new VirtualClock();
@@ -12,12 +12,7 @@ async function rig(raw: Record<string, unknown> = {}, absoluteMmHg = 760) {
   let pressure = absoluteMmHg;
   const model = new MprlsModel({ clock, pressure: () => pressure });
   wire.addDevice(0x18, model);
-  const ctx: DriverContext = {
-    clock,
-    log: { info: () => {}, warn: () => {}, error: () => {} },
-    openI2c: fakeI2cOpener({ sim: wire }),
-    services: new Map(),
-  };
+  const ctx = simBusContext(clock, wire);
   const dev = mprls.create('p0', mprls.parseConfig({ bus: 'sim', ...raw }, 'devices.p0'), ctx);
   await dev.open();
   const sample = async () => {

@@ -7,10 +7,11 @@
  * of the difference to the real barometric pressure (weather, altitude: 630 mmHg at 1500 m) is
  * removed by the zero calibration at ambient, through setZeroOffset.
  */
+import { ConfigError } from '../config-error.js';
 import Type from 'typebox';
 import { checkSchema } from '../config-check.js';
 import { I2cBusField, hex2 } from './i2c-bus.js';
-import { BoardConfigError, type DriverContext, type DriverDefinition } from './io.js';
+import { type DriverContext, type DriverDefinition } from './io.js';
 import { checkSingleSensorChannel, SingleSensorDevice } from './single-sensor.js';
 import { MuxConfigSchema, type MuxConfig } from './tca9548a.js';
 
@@ -55,7 +56,7 @@ function parseConfig(raw: Record<string, unknown>, path: string): MprlsConfig {
   const c = checkSchema(Schema, raw, path);
   const pMinPsi = c.pMinPsi ?? 0;
   const pMaxPsi = c.pMaxPsi ?? 25;
-  if (pMaxPsi <= pMinPsi) throw new BoardConfigError(`${path}.pMaxPsi`, `must be above pMinPsi (${pMinPsi})`);
+  if (pMaxPsi <= pMinPsi) throw new ConfigError(`${path}.pMaxPsi`, `must be above pMinPsi (${pMinPsi})`);
   return {
     bus: c.bus,
     address: c.address ?? 0x18,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VirtualClock } from '../clock.js';
-import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
+import { FakeI2cBus } from '../sim/i2c/fake-bus.js';
 import { Pca9685Model } from '../sim/i2c/pca9685-model.js';
-import type { DriverContext } from './io.js';
 import { pca9685, pca9685Prescale } from './pca9685.js';
+import { simBusContext } from './test-support/context.js';
 
 async function rig(raw: Record<string, unknown> = {}) {
   const clock = new VirtualClock();
@@ -12,12 +12,7 @@ async function rig(raw: Record<string, unknown> = {}) {
   const model = new Pca9685Model();
   wire.addDevice(0x40, model);
   const warnings: string[] = [];
-  const ctx: DriverContext = {
-    clock,
-    log: { info: () => {}, warn: (m) => warnings.push(m), error: () => {} },
-    openI2c: fakeI2cOpener({ sim: wire }),
-    services: new Map(),
-  };
+  const ctx = simBusContext(clock, wire, { warn: (m) => warnings.push(m) });
   const dev = pca9685.create('pwm0', pca9685.parseConfig({ bus: 'sim', ...raw }, 'devices.pwm0'), ctx);
   const opened = dev.open();
   await clock.advance(1); // the 500 µs oscillator start-up

@@ -7,7 +7,7 @@
 import Type, { type Static } from 'typebox';
 import { checkSchema } from '../config-check.js';
 import { LIMITS } from '../limits.js';
-import { simServices, type SimPower } from '../sim/from-board.js';
+import { simServices, type SimPower } from '../sim/power.js';
 import type { SimWorld } from '../sim/world.js';
 import { DebouncedInput, HealthTracker, StagedDigitalOutput, noSuchKind } from './channels.js';
 import {

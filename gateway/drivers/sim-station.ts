@@ -10,9 +10,10 @@
  *   pwm-out      pump-speed
  *   pressure-in  z<k>.pressure
  */
+import { ConfigError } from '../config-error.js';
 import Type, { type Static } from 'typebox';
 import { checkSchema } from '../config-check.js';
-import { simServices, type SimPower } from '../sim/from-board.js';
+import { simServices, type SimPower } from '../sim/power.js';
 import type { StationModel } from '../sim/station-model.js';
 import type { SimWorld } from '../sim/world.js';
 import {
@@ -23,7 +24,6 @@ import {
   noSuchKind,
 } from './channels.js';
 import {
-  BoardConfigError,
   type ChannelKind,
   type DeviceHealth,
   type DigitalInput,
@@ -89,7 +89,7 @@ class SimStationDevice implements IoDevice {
     try {
       this.model = world.station(config.station);
     } catch (e) {
-      throw new BoardConfigError(`devices.${id}.station`, (e as Error).message);
+      throw new ConfigError(`devices.${id}.station`, (e as Error).message);
     }
     // When the simulated watchdog cuts or restores power, the valves follow at once.
     power.onChange(() => {
@@ -111,7 +111,7 @@ class SimStationDevice implements IoDevice {
     const m = ZONE_CHANNEL.exec(channel.trim());
     const zone = Number(m?.[1]) - 1;
     if (!(zone >= 0 && zone < this.model.zones)) {
-      throw new BoardConfigError(
+      throw new ConfigError(
         `devices.${this.id}`,
         `channel ${channel}: station ${this.config.station} has zones 1..${this.model.zones}`,
       );

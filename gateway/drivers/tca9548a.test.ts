@@ -2,24 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VirtualClock } from '../clock.js';
 import { AbpModel } from '../sim/i2c/abp-model.js';
-import { FakeI2cBus, fakeI2cOpener } from '../sim/i2c/fake-bus.js';
+import { FakeI2cBus } from '../sim/i2c/fake-bus.js';
 import { MprlsModel } from '../sim/i2c/mprls-model.js';
 import { Tca9548aModel } from '../sim/i2c/tca9548a-model.js';
 import { abp } from './abp.js';
-import type { DriverContext, IoDevice } from './io.js';
+import type { IoDevice } from './io.js';
 import { mprls } from './mprls.js';
+import { simBusContext } from './test-support/context.js';
 
 function rig() {
   const clock = new VirtualClock();
   const wire = new FakeI2cBus();
   const mux = new Tca9548aModel();
   wire.addDevice(0x70, mux);
-  const ctx: DriverContext = {
-    clock,
-    log: { info: () => {}, warn: () => {}, error: () => {} },
-    openI2c: fakeI2cOpener({ sim: wire }),
-    services: new Map(),
-  };
+  const ctx = simBusContext(clock, wire);
   const sensor = (id: string, channel: number) =>
     mprls.create(
       id,

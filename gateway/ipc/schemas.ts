@@ -237,7 +237,15 @@ export const StartArgsSchema = Args({
   }),
   // The program is checked field by field, cross-checks included, by parseProgram() against
   // ProgramSchema; here it only has to be an object.
-  program: Type.Unsafe<Program>(Type.Object({}, { description: 'a program object' })),
+  program: Type.Unsafe<Program>(
+    Type.Object(
+      {},
+      {
+        description:
+          'a program object (the whole program: id, name, version, garments, mode, pressureMmHg and its timings), not a program id: look the id up first',
+      },
+    ),
+  ),
   pressureMmHg: Type.Optional(Type.Number({ description: 'a number of mmHg' })),
   durationMin: Type.Optional(
     Type.Number({ exclusiveMinimum: 0, description: 'a positive number of minutes' }),

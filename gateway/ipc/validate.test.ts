@@ -9,10 +9,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { IpcServer } from '../control-loop/ipc-server.js';
+import { IpcServer } from './server.js';
 import { presetById } from '../control-loop/programs/presets.js';
 import { harness } from '../control-loop/test-support/harness.js';
-import { LineSplitter } from '../ipc-client.js';
+import { LineSplitter } from './lines.js';
 import { CommandError, PROTOCOL_VERSION } from '../protocol.js';
 import { validateCommand } from './validate.js';
 
@@ -25,7 +25,7 @@ describe('command schemas', () => {
       [
         'start',
         { stationId: 'bay-1', sessionId: 's', program: 'leg-circulation' },
-        /^start: program must be a program object$/,
+        /^start: program must be a program object \(the whole program: id, name, version, garments, mode, pressureMmHg and its timings\), not a program id: look the id up first$/,
       ],
       [
         'start',

@@ -22,6 +22,7 @@ import type { Clock } from '../clock.js';
 import type { Board, ChannelRef } from '../board/load.js';
 import { openRealI2c } from '../drivers/i2c-bus.js';
 import type { DriverContext, I2cOpener, IoDevice, Logger } from '../drivers/io.js';
+import { SharedLinks } from '../drivers/shared-links.js';
 
 /**
  * Time one device gets to open, write its safe state and close. A Modbus TCP module that is
@@ -172,7 +173,13 @@ export async function driveSafeState(board: Board, options: SafeStateOptions): P
   const simI2c = options.simulatedI2c;
   const openI2c: I2cOpener = (bus) =>
     typeof bus === 'string' && bus.startsWith('sim') && simI2c ? simI2c(bus) : realI2c(bus);
-  const ctx: DriverContext = { clock: options.clock, log: options.log, openI2c, services: new Map() };
+  const ctx: DriverContext = {
+    clock: options.clock,
+    log: options.log,
+    openI2c,
+    services: new Map(),
+    links: new SharedLinks(),
+  };
   const outputs = outputsByDevice(board);
 
   const outcomes = await Promise.all(

@@ -17,7 +17,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import helmet from 'helmet';
-import type { ControllerClient } from '../ipc-client.js';
+import type { ControllerClient } from '../ipc/client.js';
 import type { Store } from '../store/types.js';
 import type { ServerConfig } from './config.js';
 import type { ClockWatch } from './clock-state.js';

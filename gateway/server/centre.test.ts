@@ -23,7 +23,7 @@ import {
   type StatePayload,
 } from '../centre/schemas.js';
 import { mqttPub, retained, startBroker, type Broker } from '../centre/test-support/broker.js';
-import { ControllerClient } from '../ipc-client.js';
+import { ControllerClient } from '../ipc/client.js';
 import type { SessionRecord } from '../store/types.js';
 import { ADMIN_TOKEN, readyBoard, spawnController } from './test-support/harness.js';
 import { spawnWeb, type WebProcess } from './test-support/web-process.js';

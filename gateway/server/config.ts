@@ -14,9 +14,12 @@ import { hostname as osHostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { schemaProblems } from '../config-check.js';
+import { ConfigError } from '../config-error.js';
 import { controllerSocketPath } from '../paths.js';
 import type { CentreSettings } from '../centre/link.js';
 import { MQTT_ID_PATTERN } from '../centre/ids.js';
+
+export { ConfigError };
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -105,16 +108,6 @@ export interface ServerConfig {
   maxSockets: number;
   /** The centre's MQTT broker (PRESSO_MQTT_URL …); absent = this gateway is on its own. */
   centre?: CentreSettings;
-}
-
-export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    problem: string,
-  ) {
-    super(`${field}: ${problem}`);
-    this.name = 'ConfigError';
-  }
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {

@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { ControllerLinkError } from '../ipc-client.js';
+import { ControllerLinkError } from '../ipc/client.js';
 import { CommandError } from '../protocol.js';
 import { pointerToPath } from '../config-check.js';
 

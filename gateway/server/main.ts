@@ -16,7 +16,7 @@
 import { surviveClosedOutput } from '../closed-output.js';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { ControllerClient } from '../ipc-client.js';
+import { ControllerClient } from '../ipc/client.js';
 import { buildServer } from './app.js';
 import { ClockWatch } from './clock-state.js';
 import { ConfigError, loadConfig } from './config.js';

@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { ControllerClient } from '../ipc-client.js';
+import { ControllerClient } from '../ipc/client.js';
 import type { AlarmInfo } from '../protocol.js';
 import { STORE_FILE_NAME } from '../store/store.js';
 import { dayKey } from '../store/store-file.js';

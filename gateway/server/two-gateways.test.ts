@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { io as connect } from 'socket.io-client';
-import { ControllerClient } from '../ipc-client.js';
+import { ControllerClient } from '../ipc/client.js';
 import type { StationFrame } from '../protocol.js';
 import type { SessionRecord } from '../store/types.js';
 import { ADMIN_TOKEN, readyBoard, spawnController } from './test-support/harness.js';

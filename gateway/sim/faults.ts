@@ -176,9 +176,16 @@ export class SimFaultError extends RangeError {
 
 const INFO: ReadonlyMap<string, FaultKindInfo> = new Map(SIM_FAULT_KINDS.map((k) => [k.kind, k]));
 
+/** The error for a fault kind the simulator does not know, listing the ones it does. */
+export function unknownFaultKind(kind: unknown, what = 'fault kind'): SimFaultError {
+  return new SimFaultError(
+    `unknown ${what} ${JSON.stringify(kind)}; known: ${SIM_FAULT_KINDS.map((k) => k.kind).join(', ')}`,
+  );
+}
+
 export function faultInfo(kind: SimFaultKind): FaultKindInfo {
   const info = INFO.get(kind);
-  if (!info) throw new SimFaultError(`unknown fault kind '${kind}'`);
+  if (!info) throw unknownFaultKind(kind);
   return info;
 }
 
@@ -217,9 +224,7 @@ export function parseFault(raw: unknown, zones: number): ResolvedFault {
   }
   const r = raw as Record<string, unknown>;
   if (!isFaultKind(r.kind)) {
-    throw new SimFaultError(
-      `fault.kind: unknown kind ${JSON.stringify(r.kind)}; known: ${SIM_FAULT_KINDS.map((k) => k.kind).join(', ')}`,
-    );
+    throw new SimFaultError(`fault.kind: ${unknownFaultKind(r.kind, 'kind').message}`);
   }
   const kind = r.kind;
   const info = faultInfo(kind);

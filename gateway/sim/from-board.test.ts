@@ -4,6 +4,7 @@
  * in virtual time. These tests drive outputs directly to check the wiring; in the product only
  * the controller's safety supervisor does that.
  */
+import { ConfigError } from '../config-error.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { VirtualClock } from '../clock.js';
 import { loadBoard, PROFILE_DIR, validateBoard } from '../board/load.js';
 import type { StationIo } from '../board/open.js';
 import { startBoard, type RunningBoard } from '../board/runtime.js';
-import { BoardConfigError, type Logger } from '../drivers/io.js';
+import { type Logger } from '../drivers/io.js';
 
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const TICK_MS = 10;
@@ -163,7 +164,7 @@ describe('simulator board', () => {
     );
     const clock = new VirtualClock();
     return assert.rejects(startBoard(board, clock, quiet), (e: unknown) => {
-      assert.ok(e instanceof BoardConfigError);
+      assert.ok(e instanceof ConfigError);
       assert.equal(
         e.message,
         'stations[1].zones[0].sensor: io-bay-1 is the simulated I/O of station "bay-1", not of "bay-2" (give station "bay-2" its own sim-station device)',

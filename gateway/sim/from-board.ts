@@ -10,94 +10,18 @@
  * The simulated hardware watchdog (SimPower) sits between both and the physics: when the
  * heartbeat stops toggling, pump and valve power is cut, as the relay on a real build would.
  */
+import { ConfigError } from '../config-error.js';
 import type { Clock } from '../clock.js';
 import type { Board, ChannelRef, StationSpec } from '../board/load.js';
-import { BoardConfigError, type I2cOpener } from '../drivers/io.js';
-import { LIMITS } from '../limits.js';
+import type { I2cOpener } from '../drivers/io.js';
 import { FakeI2cBus, fakeI2cOpener } from './i2c/fake-bus.js';
-import { Ads1115Model } from './i2c/ads1115-model.js';
-import { AbpModel, type AbpUnit } from './i2c/abp-model.js';
-import { Mcp23017Model } from './i2c/mcp23017-model.js';
-import { MprlsModel } from './i2c/mprls-model.js';
-import { Pca9685Model } from './i2c/pca9685-model.js';
 import { Tca9548aModel } from './i2c/tca9548a-model.js';
-import { P_ATM_MMHG } from './physics.js';
+import { CHIP_MODELS, type SensedPressure } from './chip-models.js';
+import { SimPower, simServiceMap } from './power.js';
 import type { ActiveFault, SimFault, SimFaultKind } from './faults.js';
 import type { StationParamsOverride } from './params.js';
 import type { StationModel } from './station-model.js';
 import { SimWorld } from './world.js';
-
-const MMHG_PER_KPA = 7.50062;
-
-/** MPX50x0 transfer functions (datasheet): Vout = Vs·(slope·P_kPa + 0.04). */
-const MPX_SLOPE_PER_KPA: Readonly<Record<string, number>> = { mpx5050: 0.018, mpx5100: 0.009 };
-
-/**
- * The simulated pump and valve power supply behind a heartbeat-driven hardware watchdog.
- * Unarmed (always on) until something claims the heartbeat output. Not latching: power returns
- * when the heartbeat does, like a retriggerable monostable driving the supply relay.
- */
-export class SimPower {
-  private armed = false;
-  private lastLevel = false;
-  private lastToggleMs = 0;
-  private isCut = false;
-  private readonly appliers: (() => void)[] = [];
-
-  constructor(
-    private readonly world: SimWorld,
-    readonly watchdogMs: number = LIMITS.heartbeatWatchdogMs.default,
-  ) {}
-
-  get cut(): boolean {
-    return this.isCut;
-  }
-
-  arm(nowMs: number): void {
-    this.armed = true;
-    this.lastToggleMs = nowMs;
-  }
-
-  /** Registers an "apply your outputs again" callback, run whenever the power changes. */
-  onChange(apply: () => void): void {
-    this.appliers.push(apply);
-  }
-
-  /** Integrates the world to `nowMs`, cutting the power at the exact moment the watchdog expires. */
-  advance(nowMs: number): void {
-    const expiry = this.lastToggleMs + this.watchdogMs;
-    if (this.armed && !this.isCut && nowMs > expiry) {
-      this.world.advanceTo(expiry);
-      this.isCut = true;
-      for (const a of this.appliers) a();
-    }
-    this.world.advanceTo(nowMs);
-  }
-
-  heartbeat(level: boolean, nowMs: number): void {
-    this.advance(nowMs);
-    if (level === this.lastLevel) return;
-    this.lastLevel = level;
-    this.lastToggleMs = nowMs;
-    if (this.isCut) {
-      this.isCut = false;
-      for (const a of this.appliers) a();
-    }
-  }
-}
-
-/** The simulated world and power supply a sim-station or sim-panel device needs from its context. */
-export function simServices(
-  services: ReadonlyMap<string, unknown>,
-  deviceId: string,
-): { world: SimWorld; power: SimPower } {
-  const world = services.get('sim-world');
-  const power = services.get('sim-power');
-  if (!(world instanceof SimWorld) || !(power instanceof SimPower)) {
-    throw new BoardConfigError(`devices.${deviceId}`, 'no simulated world: the board has no simulator');
-  }
-  return { world, power };
-}
 
 export interface Simulation {
   world: SimWorld;
@@ -142,7 +66,7 @@ export function createSimulation(board: Board, clock: Clock): Simulation | undef
     for (const r of refsOf(s)) {
       const owner = deviceStation.get(r.device);
       if (owner !== undefined && owner !== s.id) {
-        throw new BoardConfigError(
+        throw new ConfigError(
           r.path,
           `${r.device} is the simulated I/O of station "${owner}", not of "${s.id}"`,
           `give station "${s.id}" its own sim-station device`,
@@ -152,7 +76,7 @@ export function createSimulation(board: Board, clock: Clock): Simulation | undef
   }
   for (const [dev, station] of deviceStation) {
     if (!simulated.some((s) => s.id === station)) {
-      throw new BoardConfigError(`devices.${dev}.station`, `no station "${station}" uses this simulated I/O`);
+      throw new ConfigError(`devices.${dev}.station`, `no station "${station}" uses this simulated I/O`);
     }
   }
 
@@ -196,10 +120,7 @@ export function createSimulation(board: Board, clock: Clock): Simulation | undef
     power,
     buses,
     openI2c: fakeI2cOpener(buses),
-    services: new Map<string, unknown>([
-      ['sim-world', world],
-      ['sim-power', power],
-    ]),
+    services: simServiceMap(world, power),
   };
 }
 
@@ -258,7 +179,7 @@ function wireChips(
     else if (pump) pump.duty = duty;
     apply(t.station);
   };
-  const sense = (devChannel: string, atMs: number): { mmHg: number; connected: boolean } => {
+  const sense = (devChannel: string, atMs: number): SensedPressure => {
     const s = sensors.get(devChannel);
     if (!s) return { mmHg: 0, connected: true }; // an unused input sits at atmosphere
     power.advance(Math.max(atMs, world.timeMs));
@@ -271,8 +192,16 @@ function wireChips(
     const cfg = d.config as Record<string, unknown>;
     if (!isSimBus(cfg.bus)) continue;
     touched = true;
+    const factory = CHIP_MODELS.get(d.type);
+    if (!factory) {
+      throw new ConfigError(
+        `devices.${d.id}.bus`,
+        `the simulator has no chip model for a ${d.type} (it has: ${[...CHIP_MODELS.keys()].join(', ')})`,
+        'use a numbered bus for real hardware',
+      );
+    }
     const bus = (buses[cfg.bus] ??= new FakeI2cBus());
-    const address = Number(cfg.address ?? defaultAddress(d.type));
+    const address = Number(cfg.address ?? factory.defaultAddress);
     const chip: ChipAt = { bus: cfg.bus, address };
     for (const s of stations) {
       const refs = [s.pump.enable, s.pump.pwm, ...s.zones.flatMap((z) => [z.inlet, z.exhaust, z.sensor])];
@@ -281,100 +210,28 @@ function wireChips(
         if (z.sensor.device === d.id) chips.set(`${s.id}/${i}`, [...(chips.get(`${s.id}/${i}`) ?? []), chip]);
       });
     }
-    switch (d.type) {
-      case 'ads1115': {
-        const slope = MPX_SLOPE_PER_KPA[String(cfg.sensor)] ?? 0.018;
-        const vs = Number(cfg.supplyV ?? 5);
-        const divider = Number(cfg.dividerRatio ?? 1);
-        bus.addDevice(
-          address,
-          new Ads1115Model({
-            clock,
-            input: (ch, atMs) => {
-              const r = sense(`${d.id}:${ch}`, atMs);
-              // An unplugged sensor leaves the input pulled to ground through the divider.
-              if (!r.connected) return 0;
-              return vs * (slope * (r.mmHg / MMHG_PER_KPA) + 0.04) * divider;
-            },
-          }),
-        );
-        break;
+    const model = factory.create({
+      config: cfg,
+      clock,
+      sense: (channel, atMs) => sense(`${d.id}:${channel}`, atMs),
+      drive: (channel, energised, duty) => {
+        const t = targets.get(`${d.id}:${channel}`);
+        if (t) drive(t, energised, duty);
+      },
+    });
+    const mux = cfg.mux as { address: number; channel: number } | undefined;
+    if (mux) {
+      let m = muxes.get(`${cfg.bus}/${mux.address}`);
+      if (!m) {
+        m = new Tca9548aModel();
+        muxes.set(`${cfg.bus}/${mux.address}`, m);
+        bus.addDevice(mux.address, m);
       }
-      case 'mprls':
-      case 'abp': {
-        const model =
-          d.type === 'mprls'
-            ? new MprlsModel({ clock, pressure: (t) => sensedOrNaN(sense(`${d.id}:0`, t)) + P_ATM_MMHG })
-            : abpModel(cfg, clock, (t) => sensedOrNaN(sense(`${d.id}:0`, t)));
-        const mux = cfg.mux as { address: number; channel: number } | undefined;
-        if (mux) {
-          let m = muxes.get(`${cfg.bus}/${mux.address}`);
-          if (!m) {
-            m = new Tca9548aModel();
-            muxes.set(`${cfg.bus}/${mux.address}`, m);
-            bus.addDevice(mux.address, m);
-          }
-          m.attach(mux.channel, address, model);
-        } else {
-          bus.addDevice(address, model);
-        }
-        break;
-      }
-      case 'mcp23017': {
-        const model = new Mcp23017Model();
-        const activeLow = new Set((cfg.activeLow as number[] | undefined) ?? []);
-        model.onOutputs((pins) => {
-          pins.forEach((level, pin) => {
-            const t = targets.get(`${d.id}:${pin}`);
-            if (!t || level === 'hi-z') return;
-            drive(t, (level === 'high') !== activeLow.has(pin), 0);
-          });
-        });
-        bus.addDevice(address, model);
-        break;
-      }
-      case 'pca9685': {
-        const model = new Pca9685Model();
-        model.onChannel((ch, duty) => {
-          const t = targets.get(`${d.id}:${ch}`);
-          if (t) drive(t, duty >= 0.5, duty);
-        });
-        bus.addDevice(address, model);
-        break;
-      }
-      default:
-        throw new BoardConfigError(
-          `devices.${d.id}.bus`,
-          `the simulator has no chip model for a ${d.type}`,
-          'use a numbered bus for real hardware',
-        );
+      m.attach(mux.channel, address, model);
+    } else {
+      bus.addDevice(address, model);
     }
   }
   if (touched) for (const s of stations) power.onChange(() => apply(s.id));
   return buses;
-}
-
-function sensedOrNaN(r: { mmHg: number; connected: boolean }): number {
-  return r.connected ? r.mmHg : Number.NaN;
-}
-
-function abpModel(cfg: Record<string, unknown>, clock: Clock, gauge: (t: number) => number): AbpModel {
-  return new AbpModel({
-    clock,
-    unit: (cfg.unit as AbpUnit | undefined) ?? 'psi',
-    pMin: Number(cfg.pMin ?? 0),
-    pMax: Number(cfg.pMax),
-    pressure: gauge,
-  });
-}
-
-function defaultAddress(type: string): number {
-  const defaults: Record<string, number> = {
-    ads1115: 0x48,
-    mcp23017: 0x20,
-    pca9685: 0x40,
-    mprls: 0x18,
-    abp: 0x28,
-  };
-  return defaults[type] ?? 0;
 }

@@ -285,7 +285,11 @@ function merge(base: unknown, override: unknown, path: string): unknown {
     if (!isPlainObject(override)) throw new RangeError(`${path}: expected an object`);
     const out: Record<string, unknown> = { ...base };
     for (const [key, value] of Object.entries(override)) {
-      if (!(key in base)) throw new RangeError(`${path}.${key}: unknown parameter`);
+      if (!(key in base)) {
+        throw new RangeError(
+          `${path}.${key}: unknown parameter (${path} has: ${Object.keys(base).join(', ')})`,
+        );
+      }
       out[key] = merge(base[key], value, `${path}.${key}`);
     }
     return out;

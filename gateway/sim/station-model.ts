@@ -29,7 +29,6 @@ import {
   densityRatio,
   leakConductance,
   orificeCoefficient,
-  P_ATM_MMHG,
   poiseuilleResistance,
   seriesConductance,
   seriesFlow,
@@ -37,8 +36,11 @@ import {
 } from './physics.js';
 import { validateStationParams, type GarmentClass, type StationParams } from './params.js';
 import { deriveSeed, checkSeed, Rng } from './random.js';
+import { ManifoldSolver } from './manifold.js';
+import { PortWatch, SensorBank, type SensorReading } from './sensor-model.js';
+import { Valve } from './valve.js';
+import { StationFaults } from './station-faults.js';
 import {
-  faultKey,
   parseFault,
   SimFaultError,
   type ActiveFault,
@@ -75,20 +77,11 @@ const SLEEP_MIN_STEP_FACTOR = 4;
  */
 const GARMENT_PORT_LENGTH_M = 0.05;
 /**
- * A Newton iterate is accepted once its correction is below this, mmHg. Convergence is quadratic,
- * so the accepted value's error is of order curvature × correction² (< 1e-8 mmHg): one residual
- * evaluation per step in a steady fill, starting from the last step's trend.
- */
-const MANIFOLD_NEWTON_ACCEPT_MMHG = 1e-5;
-/** Bisection stops when the bracket is this narrow, mmHg. */
-const MANIFOLD_PRESSURE_TOLERANCE_MMHG = 1e-7;
-/**
  * C_eff(P) is re-evaluated (one exp) only when P has moved this fraction of the chamber's slack
  * pressure P_s since the last evaluation; in between it is extrapolated with its slope. The
  * second-order error is below 0.03 % of C_eff for every class.
  */
 const COMPLIANCE_REUSE_FRACTION_OF_PS = 0.02;
-const MANIFOLD_MAX_ITERATIONS = 80;
 /** Times closer than this are the same instant (ms); guards float round-off in step bookkeeping. */
 const TIME_EPSILON_MS = 1e-9;
 
@@ -108,14 +101,6 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-/** A reading as the sensor's analog output would give it, before the ADC (not quantised by default). */
-export interface SensorReading {
-  /** mmHg as the sensor reports it: lag, gain and offset error, noise, drift and faults included. NaN if unplugged. */
-  mmHg: number;
-  /** false when the sensor is unplugged ('sensor-disconnected'). */
-  connected: boolean;
 }
 
 /** Cumulative free-air gas through each boundary of the station since construction, mL. */
@@ -141,100 +126,6 @@ export interface StationStats {
   exhaustActuations: number[];
 }
 
-/**
- * Opening fraction of one valve over time: a pure delay after each command, then a linear ramp of
- * the flow area (§7 "pure delay then ramp of opening area"; §1.4 MathWorks models switching the
- * same way). Kept as a short piecewise-linear schedule so a command that arrives while the valve
- * is still moving continues from wherever the armature is when the new delay has elapsed.
- */
-class Valve {
-  energised = false;
-  actuations = 0;
-  private ts: number[];
-  private vs: number[];
-  /** Last breakpoint: after it the valve rests at endV (the common case, checked first). */
-  private endT: number;
-  private endV: number;
-
-  constructor(
-    /** true for the normally-closed inlet (energised = open), false for the normally-open exhaust. */
-    private readonly opensWhenEnergised: boolean,
-    now: number,
-  ) {
-    this.endT = now;
-    this.endV = opensWhenEnergised ? 0 : 1;
-    this.ts = [now];
-    this.vs = [this.endV];
-  }
-
-  /** Time after which the valve no longer moves. */
-  get settleAt(): number {
-    return this.endT;
-  }
-
-  fractionAt(t: number): number {
-    return t >= this.endT ? this.endV : this.moving(t);
-  }
-
-  /** Opening while a movement is scheduled or under way (kept out of fractionAt so that inlines). */
-  private moving(t: number): number {
-    const n = this.ts.length;
-    if (t <= (this.ts[0] ?? 0)) return this.vs[0] ?? 0;
-    for (let i = 1; i < n; i++) {
-      const t1 = this.ts[i] ?? 0;
-      if (t <= t1) {
-        const t0 = this.ts[i - 1] ?? 0;
-        const v0 = this.vs[i - 1] ?? 0;
-        const v1 = this.vs[i] ?? 0;
-        return t1 > t0 ? v0 + ((v1 - v0) * (t - t0)) / (t1 - t0) : v1;
-      }
-    }
-    return this.vs[n - 1] ?? 0;
-  }
-
-  /**
-   * Changes the coil state at `now`. `jitter` (e.g. 1 ± 0.2) scales this actuation's delay and
-   * ramp. Returns false (and does nothing) when the coil is already in that state.
-   */
-  command(
-    energised: boolean,
-    now: number,
-    openDelayMs: number,
-    closeDelayMs: number,
-    rampMs: number,
-    jitter: number,
-  ): boolean {
-    if (energised === this.energised) return false;
-    this.energised = energised;
-    this.actuations++;
-    const target = energised === this.opensWhenEnergised ? 1 : 0;
-    const start = now + (target === 1 ? openDelayMs : closeDelayMs) * jitter;
-    const from = this.fractionAt(start);
-    const fromNow = this.fractionAt(now);
-    // Drop history before now and everything scheduled from `start` on.
-    const ts: number[] = [now];
-    const vs: number[] = [fromNow];
-    for (let i = 0; i < this.ts.length; i++) {
-      const t = this.ts[i] ?? 0;
-      if (t > now && t < start) {
-        ts.push(t);
-        vs.push(this.vs[i] ?? 0);
-      }
-    }
-    if (start > now) {
-      ts.push(start);
-      vs.push(from);
-    }
-    this.endT = start + rampMs * jitter * Math.abs(target - from);
-    this.endV = target;
-    ts.push(this.endT);
-    vs.push(target);
-    this.ts = ts;
-    this.vs = vs;
-    return true;
-  }
-}
-
 /** One simulated station: pump, manifold, valves, hoses, chambers and pressure sensors. */
 export class StationModel {
   readonly params: StationParams;
@@ -256,7 +147,7 @@ export class StationModel {
   private pm = 0;
   private reliefQ = 0;
   private readonly manifoldC: number;
-  private readonly reliefK: number;
+  private readonly manifold: ManifoldSolver;
 
   // Valves and paths.
   private readonly inlets: Valve[];
@@ -273,7 +164,6 @@ export class StationModel {
   private readonly p: Float64Array;
   private readonly heat: Float64Array;
   private readonly leakG: Float64Array;
-  private readonly faultLeakG: Float64Array;
   private readonly qIn: Float64Array;
   private readonly qOut: Float64Array;
   private readonly dOwn: Float64Array;
@@ -302,8 +192,9 @@ export class StationModel {
   private readonly dueAt: Float64Array;
   private readonly rate: Float64Array;
 
-  // Faults, as per-zone flags derived from the fault table.
-  private readonly faultTable = new Map<string, ActiveFault>();
+  // Faults, as per-zone flags derived from the fault table (the arrays are the StationFaults' own).
+  private readonly faultFlags: StationFaults;
+  private readonly faultLeakG: Float64Array;
   private readonly blocked: Uint8Array;
   private readonly disconnected: Uint8Array;
   /** -1: no fault; 0: stuck closed; 1: stuck open. */
@@ -316,14 +207,12 @@ export class StationModel {
 
   // Sensors.
   private readonly tapAtValveBlock: boolean;
+  private readonly sensors: SensorBank;
+  /** The sensors' tap pressures and lagged values (the SensorBank's arrays), updated every step. */
   private readonly port: Float64Array;
-  /** Bench trip trace (trip-trace.ts): watched level per zone and when the port last crossed it. */
-  private watch: { level: Float64Array; crossedAt: Float64Array } | undefined;
   private readonly lag: Float64Array;
-  private readonly offset: Float64Array;
-  private readonly gain: Float64Array;
-  private readonly lastSensed: Float64Array;
-  private readonly noise: Rng[];
+  /** Bench trip trace (trip-trace.ts): off until watchPort() is first called. */
+  private watch: PortWatch | undefined;
 
   // Random streams that shape the physics (independent of how often sensors are read).
   private readonly valveRng: Rng;
@@ -363,10 +252,9 @@ export class StationModel {
   private fOut = 0;
   private fLeak = 0;
   private fTau = 0;
-  // Manifold solver scratch: open inlet zones, last step's pressure change.
+  // Open inlet zones this step (the array is the manifold solver's).
   private readonly openInlets: Int32Array;
   private nOpenInlets = 0;
-  private pmTrend = 0;
 
   private readonly ledgerData: GasLedger = {
     pumpedMl: 0,
@@ -391,10 +279,9 @@ export class StationModel {
     const n = params.zones;
 
     this.pumpFreeFlowMlS = params.pump.freeFlowLPerMin * ML_PER_S_PER_L_PER_MIN;
-    // Isothermal rigid volume: N = V_m(P_atm + P)/P_atm ⇒ dN/dP = V_m/P_atm exactly (§7 "Manifold").
-    this.manifoldC = params.manifold.volumeMl / P_ATM_MMHG;
+    this.manifold = new ManifoldSolver(params);
+    this.manifoldC = this.manifold.complianceMlPerMmHg;
     const cd = params.valves.dischargeCoefficient;
-    this.reliefK = orificeCoefficient(params.manifold.reliefOrificeMm, cd);
     this.kInletFull = orificeCoefficient(params.valves.inletOrificeMm, cd);
     this.kExhaustFull = orificeCoefficient(params.valves.exhaustOrificeMm, cd);
     this.kPort = orificeCoefficient(params.tube.innerDiameterMm, cd);
@@ -409,20 +296,19 @@ export class StationModel {
     this.p = new Float64Array(n);
     this.heat = new Float64Array(n);
     this.leakG = Float64Array.from(params.chambers, (c) => leakConductance(c, c.leakMmHgPerMinAt50));
-    this.faultLeakG = new Float64Array(n);
     this.qIn = new Float64Array(n);
     this.qOut = new Float64Array(n);
     this.dOwn = new Float64Array(n);
     this.aIn = new Float64Array(n);
     this.aEx = new Float64Array(n).fill(1);
-    this.kInEff = new Float64Array(n);
-    this.rInEff = new Float64Array(n);
-    this.downIn = new Float64Array(n);
+    this.kInEff = this.manifold.kInEff;
+    this.rInEff = this.manifold.rInEff;
+    this.downIn = this.manifold.downIn;
     this.tau = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
     this.cAnchorP = new Float64Array(n).fill(Number.NaN);
     this.cAnchorC = new Float64Array(n);
     this.cAnchorSlope = new Float64Array(n);
-    this.openInlets = new Int32Array(n);
+    this.openInlets = this.manifold.openInlets;
     this.asleep = new Uint8Array(n);
     this.awake = Int32Array.from({ length: n }, (_, z) => z);
     this.nAwake = n;
@@ -430,27 +316,21 @@ export class StationModel {
     this.dueAt = new Float64Array(n);
     this.rate = new Float64Array(n);
 
-    this.blocked = new Uint8Array(n);
-    this.disconnected = new Uint8Array(n);
-    this.inletStuck = new Int8Array(n).fill(-1);
-    this.exhaustStuck = new Int8Array(n).fill(-1);
-    this.sensorDisconnected = new Uint8Array(n);
-    this.sensorStuckAt = new Float64Array(n).fill(Number.NaN);
-    this.driftRate = new Float64Array(n);
-    this.driftSince = new Float64Array(n);
+    this.faultFlags = new StationFaults(n, this.shapes);
+    this.faultLeakG = this.faultFlags.leakG;
+    this.blocked = this.faultFlags.blocked;
+    this.disconnected = this.faultFlags.disconnected;
+    this.inletStuck = this.faultFlags.inletStuck;
+    this.exhaustStuck = this.faultFlags.exhaustStuck;
+    this.sensorDisconnected = this.faultFlags.sensorDisconnected;
+    this.sensorStuckAt = this.faultFlags.sensorStuckAt;
+    this.driftRate = this.faultFlags.driftRate;
+    this.driftSince = this.faultFlags.driftSince;
 
     this.tapAtValveBlock = params.sensor.location === 'valve-block';
-    this.port = new Float64Array(n);
-    this.lag = new Float64Array(n);
-    this.lastSensed = new Float64Array(n).fill(Number.NaN);
-    // Per-unit sensor errors are drawn once from the seed, like a batch of real sensors (§7 sensor row).
-    const unit = new Rng(deriveSeed(seed, 'sensor-unit'));
-    const s = params.sensor;
-    this.offset = Float64Array.from({ length: n }, () => unit.uniform(-s.offsetRangeMmHg, s.offsetRangeMmHg));
-    this.gain = Float64Array.from({ length: n }, () => unit.uniform(-s.gainRange, s.gainRange));
-    if (s.offsetMmHg !== null) this.offset.fill(s.offsetMmHg);
-    if (s.gainError !== null) this.gain.fill(s.gainError);
-    this.noise = Array.from({ length: n }, (_, z) => new Rng(deriveSeed(seed, 'sensor-noise', z)));
+    this.sensors = new SensorBank(params.sensor, n, seed);
+    this.port = this.sensors.port;
+    this.lag = this.sensors.lag;
 
     this.valveRng = new Rng(deriveSeed(seed, 'valve-timing'));
     this.artefactRng = new Rng(deriveSeed(seed, 'artefacts'));
@@ -472,11 +352,8 @@ export class StationModel {
    */
   watchPort(zone: number, levelMmHg: number): void {
     this.checkZone(zone);
-    this.watch ??= {
-      level: new Float64Array(this.zones).fill(Number.POSITIVE_INFINITY),
-      crossedAt: new Float64Array(this.zones).fill(Number.NaN),
-    };
-    this.watch.level[zone] = levelMmHg;
+    this.watch ??= new PortWatch(this.zones);
+    this.watch.set(zone, levelMmHg);
   }
 
   /** Model time the watched zone's port last rose above its level and stayed above; NaN if it is below. */
@@ -487,8 +364,7 @@ export class StationModel {
 
   watchedLevelMmHg(zone: number): number | null {
     this.checkZone(zone);
-    const l = this.watch?.level[zone];
-    return l === undefined || !Number.isFinite(l) ? null : l;
+    return this.watch?.levelMmHg(zone) ?? null;
   }
 
   /** Sets the pump PWM duty (0..1; the enable line is folded in: disabled = 0). Takes effect now. */
@@ -586,7 +462,7 @@ export class StationModel {
   /** The seeded per-unit sensor errors of zone (what a zero/span calibration would find). */
   sensorCalibration(zone: number): { offsetMmHg: number; gainError: number } {
     this.checkZone(zone);
-    return { offsetMmHg: this.offset[zone] ?? 0, gainError: this.gain[zone] ?? 0 };
+    return this.sensors.calibration(zone);
   }
 
   ledger(): GasLedger {
@@ -622,11 +498,7 @@ export class StationModel {
     if (this.sensorDisconnected[zone]) return { mmHg: Number.NaN, connected: false };
     const stuck = this.sensorStuckAt[zone] ?? Number.NaN;
     if (!Number.isNaN(stuck)) return { mmHg: stuck, connected: true };
-    const s = this.params.sensor;
-    let v = this.noiseFreeReading(zone) + s.noiseMmHg * (this.noise[zone] as Rng).gaussian();
-    if (s.quantumMmHg > 0) v = Math.round(v / s.quantumMmHg) * s.quantumMmHg;
-    this.lastSensed[zone] = v;
-    return { mmHg: v, connected: true };
+    return { mmHg: this.sensors.read(zone, this.noiseFreeReading(zone)), connected: true };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -642,104 +514,39 @@ export class StationModel {
     this.wakeAll();
     if (f.kind === 'sensor-stuck') {
       // Holds the last value the sensor gave, or what it would give now if never read.
-      const last = this.lastSensed[f.zone] ?? Number.NaN;
+      const last = this.sensors.lastSensed[f.zone] ?? Number.NaN;
       this.sensorStuckAt[f.zone] = Number.isNaN(last) ? this.noiseFreeReading(f.zone) : last;
     }
     if (f.kind === 'sensor-drift') this.driftSince[f.zone] = this.t;
     const active: ActiveFault = { ...f, sinceMs: this.t };
-    this.faultTable.set(faultKey(f), active);
-    this.rebuildFaultState();
+    this.faultFlags.set(active);
+    this.faultsChanged();
     return active;
   }
 
   /** Clears faults of `kind` (on `zone` only, if given), or every fault. Returns how many were cleared. */
   clearFault(kind?: SimFaultKind, zone?: number): number {
-    let n = 0;
-    for (const [key, f] of this.faultTable) {
-      if (kind !== undefined && f.kind !== kind) continue;
-      if (zone !== undefined && (!('zone' in f) || f.zone !== zone)) continue;
-      this.faultTable.delete(key);
-      n++;
-    }
+    const n = this.faultFlags.clear(kind, zone);
     if (n > 0) {
       this.wakeAll();
-      this.rebuildFaultState();
+      this.faultsChanged();
     }
     return n;
   }
 
   faults(): ActiveFault[] {
-    return [...this.faultTable.values()];
+    return this.faultFlags.list();
   }
 
-  /**
-   * Whether a non-physical flag is raised for the I/O layer. Without `zone`: a station-wide fault
-   * of that kind. With `zone`: a station-wide fault or one on that zone (an 'i2c-nack' on zone 2
-   * fails zone 2's chips only; one without a zone fails all of the station's chips).
-   */
+  /** See StationFaults.flagActive. */
   flagActive(kind: Exclude<SimFlagKind, 'estop'>, zone?: number): boolean {
-    // Asked for every sensor on every tick; almost always with no fault at all.
-    if (this.faultTable.size === 0) return false;
-    for (const f of this.faultTable.values()) {
-      if (f.kind !== kind) continue;
-      const fz = 'zone' in f ? f.zone : undefined;
-      if (fz === undefined || fz === zone) return true;
-    }
-    return false;
+    return this.faultFlags.flagActive(kind, zone);
   }
 
-  private rebuildFaultState(): void {
-    this.faultLeakG.fill(0);
-    this.blocked.fill(0);
-    this.disconnected.fill(0);
-    this.inletStuck.fill(-1);
-    this.exhaustStuck.fill(-1);
-    this.sensorDisconnected.fill(0);
-    this.driftRate.fill(0);
-    const stuckSensors = new Set<number>();
-    this.pumpFactor = 1;
-    let dead = false;
-    for (const f of this.faultTable.values()) {
-      switch (f.kind) {
-        case 'leak':
-          this.faultLeakG[f.zone] = leakConductance(this.shapes[f.zone] as ChamberShape, f.mmHgPerMin);
-          break;
-        case 'hose-disconnected':
-          this.disconnected[f.zone] = 1;
-          break;
-        case 'blocked-hose':
-          this.blocked[f.zone] = 1;
-          break;
-        case 'valve-stuck-open':
-        case 'valve-stuck-closed':
-          (f.valve === 'inlet' ? this.inletStuck : this.exhaustStuck)[f.zone] =
-            f.kind === 'valve-stuck-open' ? 1 : 0;
-          break;
-        case 'pump-dead':
-          dead = true;
-          break;
-        case 'pump-weak':
-          this.pumpFactor = Math.min(this.pumpFactor, f.flowFactor);
-          break;
-        case 'sensor-stuck':
-          stuckSensors.add(f.zone);
-          break;
-        case 'sensor-drift':
-          this.driftRate[f.zone] = f.mmHgPerS;
-          break;
-        case 'sensor-disconnected':
-          this.sensorDisconnected[f.zone] = 1;
-          break;
-        case 'i2c-nack':
-        case 'modbus-link-drop':
-        case 'estop':
-          break;
-      }
-    }
-    if (dead) this.pumpFactor = 0;
+  private faultsChanged(): void {
+    this.pumpFactor = this.faultFlags.pumpFactor;
     // A fault can make any zone fast (a hose pops off a full chamber): restart from a fine step.
     this.minLongStepMs = 0;
-    for (let z = 0; z < this.zones; z++) if (!stuckSensors.has(z)) this.sensorStuckAt[z] = Number.NaN;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -918,11 +725,21 @@ export class StationModel {
     const pmOld = this.stepPmOld;
     const q0 = this.stepQ0;
     const relief = this.params.manifold.reliefMmHg;
-    if (this.nOpenInlets > 0 || q0 > 0 || (relief !== null && pmOld > relief)) this.solveManifold();
+    const m = this.manifold;
+    if (this.nOpenInlets > 0 || q0 > 0 || (relief !== null && pmOld > relief)) {
+      m.pmOld = pmOld;
+      m.q0 = q0;
+      m.stepS = this.stepS;
+      m.loDown = this.stepLoDown;
+      m.hiDown = this.stepHiDown;
+      m.nOpenInlets = this.nOpenInlets;
+      m.solve();
+      this.pm = m.pm;
+    }
     const pm = this.pm;
-    this.pmTrend = pm - pmOld;
-    this.pumpQ = this.pumpCurve(q0, pm);
-    this.reliefQ = this.reliefFlow(pm);
+    m.trend = pm - pmOld;
+    this.pumpQ = m.pumpCurve(q0, pm);
+    this.reliefQ = m.reliefFlow(pm);
     if (this.reliefQ > 0) this.reliefOpenMs += this.stepH;
     this.ledgerData.pumpedMl += this.pumpQ * this.stepS;
     this.ledgerData.reliefMl += this.reliefQ * this.stepS;
@@ -1215,113 +1032,15 @@ export class StationModel {
         tap = pz + (this.rTube / densityRatio(pz)) * ((this.qIn[z] ?? 0) - (this.qOut[z] ?? 0));
       }
     }
-    if (this.watch !== undefined) this.watchCrossing(z, this.port[z] ?? 0, tap, t1);
+    if (this.watch !== undefined) this.watch.crossing(z, this.port[z] ?? 0, tap, this.zoneT[z] ?? t1, t1);
     this.port[z] = tap;
     const l = this.lag[z] ?? 0;
     this.lag[z] = tap + (l - tap) * this.stepSensorKeep;
   }
 
-  /** `t1`: the end of the step just taken by zone z (it began at zoneT[z]). */
-  private watchCrossing(z: number, before: number, after: number, t1: number): void {
-    const w = this.watch;
-    if (w === undefined) return;
-    const level = w.level[z] ?? Number.POSITIVE_INFINITY;
-    if (after <= level) w.crossedAt[z] = Number.NaN;
-    else if (Number.isNaN(w.crossedAt[z] ?? Number.NaN)) {
-      // Within the step the tap moved linearly from `before` to `after` (1 ms while filling).
-      const t0 = this.zoneT[z] ?? t1;
-      const f = before < level ? (level - before) / (after - before) : 0;
-      w.crossedAt[z] = t0 + f * (t1 - t0);
-    }
-  }
-
   /** A value of zone z extrapolated from its last own update to the current time (sleeping zones lag by < 50 ms). */
   private extrapolated(z: number, value: number): number {
     return value + (this.rate[z] ?? 0) * (this.t - (this.zoneT[z] ?? this.t));
-  }
-
-  /** Linear pump curve q = Q0·d·(1 − P_m/P_max), clipped ≥ 0: a diaphragm pump's check valves stop backflow (§1.3, §7). */
-  private pumpCurve(q0: number, pm: number): number {
-    if (q0 <= 0) return 0;
-    const f = 1 - pm / this.params.pump.maxPressureMmHg;
-    return f > 0 ? q0 * f : 0;
-  }
-
-  /**
-   * Relief valve: a spring valve whose flow area grows linearly over `reliefBandMmHg` above the
-   * cracking pressure, venting the manifold to atmosphere through its orifice (§7: 300 mmHg, 1.5 mm).
-   */
-  private reliefFlow(pm: number): number {
-    const crack = this.params.manifold.reliefMmHg;
-    if (crack === null || pm <= crack) return 0;
-    const band = this.params.manifold.reliefBandMmHg;
-    const lift = Math.min(1, (pm - crack) / band);
-    return lift * this.reliefK * Math.sqrt(densityRatio(pm) * pm);
-  }
-
-  /**
-   * Backward-Euler manifold pressure for this step: the root of
-   *   f(P) = C_m·(P − P_old)/h − q_pump(P) + Σ q_inlet(P) + q_relief(P),
-   * which is strictly increasing in P (every flow out of the manifold rises with P, the pump's
-   * delivery falls). Newton's method from the last step's trend, safeguarded by a bisection
-   * bracket that is only set up when the first Newton step is not already converged.
-   */
-  private solveManifold(): void {
-    const pmOld = this.stepPmOld;
-    const q0 = this.stepQ0;
-    const cOverH = this.manifoldC / this.stepS;
-    const pMax = this.params.pump.maxPressureMmHg;
-    const crack = this.params.manifold.reliefMmHg;
-    const band = this.params.manifold.reliefBandMmHg;
-    let lo = Number.NEGATIVE_INFINITY;
-    let hi = Number.POSITIVE_INFINITY;
-    let x = pmOld + this.pmTrend;
-    let next = x;
-    for (let i = 0; i < MANIFOLD_MAX_ITERATIONS; i++) {
-      // Residual and its derivative at x.
-      let f = cOverH * (x - pmOld);
-      let df = cOverH;
-      if (q0 > 0 && x < pMax) {
-        f -= q0 * (1 - x / pMax);
-        df += q0 / pMax;
-      }
-      for (let j = 0; j < this.nOpenInlets; j++) {
-        const z = this.openInlets[j] ?? 0;
-        const k = this.kInEff[z] ?? 0;
-        const r = this.rInEff[z] ?? 0;
-        const q = seriesFlow(x - (this.downIn[z] ?? 0), r, k);
-        f += q;
-        df += seriesConductance(q, r, k);
-      }
-      if (crack !== null && x > crack) {
-        const kr = this.reliefK * Math.sqrt(densityRatio(x));
-        const sq = Math.sqrt(x);
-        const over = x - crack;
-        if (over < band) {
-          f += (over / band) * kr * sq;
-          df += kr * (sq / band + over / band / (2 * sq));
-        } else {
-          f += kr * sq;
-          df += kr / (2 * sq);
-        }
-      }
-      next = x - f / df;
-      if (Math.abs(next - x) <= MANIFOLD_NEWTON_ACCEPT_MMHG) break;
-      if (i === 0) {
-        // Below every connected pressure nothing flows out and the storage term is negative, so
-        // f < 0; above P_max, the relief and every chamber nothing flows in, so f > 0.
-        lo = Math.min(pmOld, this.stepLoDown, 0) - 1;
-        hi = Math.max(pmOld, this.stepHiDown, q0 > 0 ? pMax : 0, crack ?? 0) + 1;
-      }
-      if (x > lo && x < hi) {
-        if (f > 0) hi = x;
-        else lo = x;
-      }
-      if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-      if (hi - lo <= MANIFOLD_PRESSURE_TOLERANCE_MMHG) break;
-      x = next;
-    }
-    this.pm = next;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1339,8 +1058,7 @@ export class StationModel {
 
   private noiseFreeReading(zone: number): number {
     const drift = ((this.driftRate[zone] ?? 0) * (this.t - (this.driftSince[zone] ?? 0))) / 1000;
-    const lagged = this.extrapolated(zone, this.lag[zone] ?? 0);
-    return (1 + (this.gain[zone] ?? 0)) * lagged + (this.offset[zone] ?? 0) + drift;
+    return this.sensors.reading(zone, this.extrapolated(zone, this.lag[zone] ?? 0), drift);
   }
 
   private scheduleNextBump(from: number): number {

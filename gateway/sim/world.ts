@@ -8,6 +8,7 @@
  */
 import {
   isFaultKind,
+  unknownFaultKind,
   parseFault,
   SimFaultError,
   type ActiveFault,
@@ -135,8 +136,7 @@ export class SimWorld {
    * world-wide estop alone. WORLD_ID with no kind clears every fault everywhere. Returns the count.
    */
   clearFault(stationId: string, kind?: SimFaultKind, zone?: number): number {
-    if (kind !== undefined && !isFaultKind(kind))
-      throw new SimFaultError(`unknown fault kind ${JSON.stringify(kind)}`);
+    if (kind !== undefined && !isFaultKind(kind)) throw unknownFaultKind(kind);
     if (kind === 'estop') {
       if (stationId !== WORLD_ID) this.station(stationId);
       const had = this.estop !== undefined;

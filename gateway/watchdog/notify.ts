@@ -19,7 +19,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { ControllerClient } from '../ipc-client.js';
+import { ControllerClient } from '../ipc/client.js';
 import { controllerSocketPath } from '../paths.js';
 import { loadConfig } from '../server/config.js';
 import { loadTlsSettings } from '../server/https.js';

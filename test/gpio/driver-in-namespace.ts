@@ -16,6 +16,7 @@ import { Gpio } from 'onoff';
 import { VirtualClock } from '../../gateway/clock.js';
 import { FULL_REWRITE_INTERVAL_MS, gpio } from '../../gateway/drivers/gpio.js';
 import type { DeviceHealth, DriverContext } from '../../gateway/drivers/io.js';
+import { SharedLinks } from '../../gateway/drivers/shared-links.js';
 
 export interface Scenario {
   /** drive: outputs, inputs, safe and close; no-chip / missing-dir: open() must fail. */
@@ -111,6 +112,7 @@ const ctx: DriverContext = {
   },
   openI2c: () => Promise.reject(new Error('no I2C in this test')),
   services: new Map(),
+  links: new SharedLinks(),
 };
 
 async function drive(): Promise<void> {

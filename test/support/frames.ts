@@ -1,6 +1,6 @@
 /**
  * Station frames for tests that need what the controller sends without running one: the socket
- * (ipc-server), the CLI's printing, the live hub's views. One factory, so a new field of
+ * (ipc/server.ts), the CLI's printing, the live hub's views. One factory, so a new field of
  * StationFrame is added here once and every fake controller sends it.
  */
 import type { StationFrame, ZoneFrame } from '../../gateway/protocol.js';

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { GARMENT_CEILING_MMHG } from '../../limits.js';
 import { targetsFor } from './plan.js';
 import { PRESETS, presetById, presetsFor } from './presets.js';
-import { PROGRAM_MODES, parseProgram } from './schema.js';
+import { parseProgram } from './parse.js';
+import { PROGRAM_MODES } from './schema.js';
 
 describe('presets', () => {
   for (const preset of PRESETS) {

@@ -1,7 +1,7 @@
+import { ConfigError } from '../../config-error.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BoardConfigError } from '../../drivers/io.js';
-import { parseProgram, programProblems, type ParseProgramOptions } from './schema.js';
+import { parseProgram, programProblems, type ParseProgramOptions } from './parse.js';
 
 const base = {
   id: 'leg-test',
@@ -17,11 +17,11 @@ const base = {
   durationMin: 20,
 };
 
-function errorOf(raw: unknown, options?: ParseProgramOptions): BoardConfigError {
+function errorOf(raw: unknown, options?: ParseProgramOptions): ConfigError {
   try {
     parseProgram(raw, 'program', options);
   } catch (e) {
-    if (e instanceof BoardConfigError) return e;
+    if (e instanceof ConfigError) return e;
     throw e;
   }
   assert.fail('parseProgram accepted a bad program');
@@ -207,7 +207,7 @@ describe('parseProgram: cross-field errors name the field to edit', () => {
   test('a base path names where the program sits', () => {
     assert.throws(
       () => parseProgram({ ...base, holdS: 500 }, 'programs[3]'),
-      /^BoardConfigError: programs\[3\]\.holdS: must be <= 120$/,
+      /^ConfigError: programs\[3\]\.holdS: must be <= 120$/,
     );
   });
 });

@@ -1,15 +1,10 @@
 /**
  * A program is data (DESIGN.md: "a named sequence of steps … versioned; staff can edit"): this is
- * its shape and the one function that turns untrusted JSON into a typed Program. Like the board
- * config, a typo is an error that names the field (`program.holdS: must be <= 120`), never a silent
- * default.
+ * its shape and its type. Turning untrusted JSON into a Program is parse.ts's job.
  */
 import Type, { type Static, type TInteger, type TNumber } from 'typebox';
-import { schemaProblems } from '../../config-check.js';
-import { BoardConfigError } from '../../drivers/io.js';
 import { GARMENT_CLASSES, MAX_ZONES } from '../../limits.js';
 import { PROGRAM_BOUNDS, type ProgramBound } from './bounds.js';
-import { crossFieldProblems, type ProgramProblem } from './cross-checks.js';
 
 /**
  * How zones are sequenced (devices reference §a, "Sequence pattern"):
@@ -94,33 +89,3 @@ export const ProgramSchema = Type.Object(
 );
 
 export type Program = Static<typeof ProgramSchema>;
-
-/** Enum errors say only "one of the allowed values": name them, so the fix is in the message. */
-function hintFor(path: string): string | undefined {
-  if (/\.mode$/.test(path)) return `one of: ${PROGRAM_MODES.join(', ')}`;
-  if (/\.garments\[\d+\]$/.test(path)) return `one of: ${GARMENT_CLASSES.join(', ')}`;
-  return undefined;
-}
-
-export interface ParseProgramOptions {
-  /** The garment's zone count, when known: zone references are then checked against it. */
-  zoneCount?: number;
-}
-
-/** Every problem in `raw`: schema problems first; cross-field rules only once the shape is right. */
-export function programProblems(
-  raw: unknown,
-  path = 'program',
-  options: ParseProgramOptions = {},
-): ProgramProblem[] {
-  const shape = schemaProblems(ProgramSchema, raw, path);
-  if (shape.length > 0) return shape;
-  return crossFieldProblems(raw as Program, path, options.zoneCount);
-}
-
-/** Returns `raw` as a Program (a copy), or throws a BoardConfigError naming the first bad field. */
-export function parseProgram(raw: unknown, path = 'program', options: ParseProgramOptions = {}): Program {
-  const first = programProblems(raw, path, options)[0];
-  if (first) throw new BoardConfigError(first.path, first.problem, hintFor(first.path));
-  return structuredClone(raw as Program);
-}

@@ -4,7 +4,7 @@
  * pushes them. Each test adds its own command handling.
  */
 import { CommandError, type EventName, type Events, type StationFrame } from '../../protocol.js';
-import type { ControllerApi } from '../ipc-server.js';
+import type { ControllerApi } from '../../ipc/server.js';
 
 export type EventListener = Parameters<ControllerApi['onEvent']>[0];
 

@@ -12,7 +12,7 @@
  * before the controller is asked, so a session that ran is never missing from the history.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { ControllerClient } from '../../ipc-client.js';
+import type { ControllerClient } from '../../ipc/client.js';
 import {
   type Commands,
   type ControllerInfo,

@@ -5,7 +5,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { previewProgram } from '../../control-loop/programs/preview.js';
-import { programProblems, ProgramSchema, type Program } from '../../control-loop/programs/schema.js';
+import { programProblems } from '../../control-loop/programs/parse.js';
+import { ProgramSchema, type Program } from '../../control-loop/programs/schema.js';
 import { LIMITS } from '../../limits.js';
 import { HttpError } from '../errors.js';
 import { requireRole } from '../plugins/auth.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
-import { ControllerClient } from '../../ipc-client.js';
+import { ControllerClient } from '../../ipc/client.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { buildServer } from '../app.js';
 import type { ServerConfig } from '../config.js';

@@ -3,7 +3,8 @@
  * target a fixed time after it was first commanded to that target (fill or hold), and never while
  * venting; `Infinity` models a zone that never gets there (a leak or a disconnected hose).
  */
-import { parseProgram, type Program } from '../schema.js';
+import { parseProgram } from '../parse.js';
+import type { Program } from '../schema.js';
 import { targetsFor } from '../plan.js';
 import { ProgramRunner, type RunnerOutput, type ZoneCommand } from '../runner.js';
 

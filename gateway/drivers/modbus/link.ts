@@ -1,7 +1,9 @@
 /**
  * One Modbus link (a TCP connection, or a serial port carrying an RS-485 bus) shared by every
- * device configured on it, with the transaction queue, reconnection and error classification the
- * `modbus-tcp` and `modbus-rtu` drivers have in common.
+ * device configured on it, with the transaction queue and reconnection the `modbus-tcp` and
+ * `modbus-rtu` drivers have in common. The transports are tcp.ts and rtu.ts; failures are
+ * classified in failure.ts; which devices share a link is the board's SharedLinks
+ * (../shared-links.ts).
  *
  * Why a shared link: several I/O modules hang off one RS-485 bus (one serial port, one master),
  * and a TCP-to-RTU gateway puts several unit ids behind one host:port. Only one transaction may be
@@ -21,24 +23,18 @@
  * connect.
  */
 import { EventEmitter } from 'node:events';
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { ModbusRTUClient, ModbusTCPClient } from 'jsmodbus';
 import type * as serialport from 'serialport';
-import type { Clock } from '../clock.js';
-import type { Logger } from './io.js';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../io.js';
+import type { SharedLink } from '../shared-links.js';
+import { classifyFailure, ModbusError } from './failure.js';
 
 /** First wait before reconnecting after a failure; doubles per failed attempt. */
 export const RECONNECT_MIN_MS = 100;
 /** Longest wait between reconnect attempts. */
 export const RECONNECT_MAX_MS = 5000;
-/** Longest a TCP connect may take before it counts as failed (a LAN answers in well under 10 ms). */
-export const CONNECT_TIMEOUT_MS = 1000;
-/**
- * TCP keep-alive idle time before the first probe. While the control loop polls, request timeouts
- * notice a vanished peer first; keep-alive makes the kernel drop such a connection eventually even
- * when nothing is polled (the interval and probe count stay the kernel's; Node cannot set them).
- */
-const TCP_KEEPALIVE_MS = 1000;
 /**
  * A TCP link on which this many transactions in a row got no answer from any unit is torn down and
  * reconnected: a half-open connection (peer rebooted, cable pulled) never recovers by itself.
@@ -46,12 +42,6 @@ const TCP_KEEPALIVE_MS = 1000;
 export const LINK_RESET_AFTER_SILENT = 5;
 /** Slack on top of jsmodbus's own timeout before our guard gives up on a request. */
 const GUARD_SLACK_MS = 100;
-
-/** Protocol limits (Modbus application protocol spec v1.1b3, section 6). */
-export const MAX_READ_BITS = 2000;
-export const MAX_READ_REGISTERS = 125;
-export const MAX_WRITE_COILS = 1968;
-export const MAX_WRITE_REGISTERS = 123;
 
 /** The subset of a jsmodbus client the drivers use, typed narrowly (jsmodbus's own types are generic-heavy). */
 export interface ModbusClientPort {
@@ -68,61 +58,6 @@ export interface BitsReply {
 }
 export interface RegistersReply {
   response: { body: { valuesAsArray: ArrayLike<number> } };
-}
-
-/** What went wrong with one transaction, in the terms the drivers act on. */
-export type ModbusFailure =
-  /** The unit answered with an exception: it is alive, the request was wrong (e.g. code 2, illegal address). */
-  | { kind: 'exception'; code: number; text: string }
-  /** Nothing (or nothing usable) came back in time: the unit may be gone. */
-  | { kind: 'silent'; text: string }
-  /** The link is down; the transaction was not sent or was cut off. */
-  | { kind: 'link-down'; text: string };
-
-export class ModbusError extends Error {
-  constructor(readonly failure: ModbusFailure) {
-    super(failure.text);
-    this.name = 'ModbusError';
-  }
-}
-
-/** Standard exception codes (spec section 7), worded for support staff. */
-const EXCEPTION_TEXT: Readonly<Record<number, string>> = {
-  1: 'illegal function',
-  2: 'illegal data address',
-  3: 'illegal data value',
-  4: 'slave device failure',
-  5: 'acknowledge (busy with a long operation)',
-  6: 'slave device busy',
-  8: 'memory parity error',
-  10: 'gateway path unavailable',
-  11: 'gateway target device failed to respond',
-};
-
-function field(x: unknown, key: string): unknown {
-  return typeof x === 'object' && x !== null ? (x as Record<string, unknown>)[key] : undefined;
-}
-
-/** Turns whatever jsmodbus rejected with (a UserRequestError, or an Error) into a ModbusFailure. */
-export function classifyFailure(err: unknown): ModbusFailure {
-  if (err instanceof ModbusError) return err.failure;
-  const code = field(err, 'err');
-  if (code === 'ModbusException') {
-    const exc = field(field(field(err, 'response'), 'body'), 'code');
-    const n = typeof exc === 'number' ? exc : -1;
-    return {
-      kind: 'exception',
-      code: n,
-      text: `${EXCEPTION_TEXT[n] ?? 'unknown exception'} (exception ${n})`,
-    };
-  }
-  if (code === 'Timeout') return { kind: 'silent', text: 'timeout' };
-  if (code === 'Offline' || code === 'ManuallyCleared') return { kind: 'link-down', text: 'link closed' };
-  if (code === 'crcMismatch') return { kind: 'silent', text: 'answer failed its CRC check' };
-  if (code === 'OutOfSync' || code === 'Protocol')
-    return { kind: 'silent', text: 'answer did not match the request' };
-  const message = err instanceof Error ? err.message : String(err);
-  return { kind: 'silent', text: message };
 }
 
 /**
@@ -186,7 +121,7 @@ class ClientStream extends EventEmitter {
 }
 
 /** One open connection of a transport. */
-interface Connection {
+export interface Connection {
   write(frame: Buffer): void;
   /** Closes; resolves once closed. Never rejects. */
   close(): Promise<void>;
@@ -217,10 +152,11 @@ export interface LinkSpec {
 
 export type LinkEvent = { up: true } | { up: false; reason: string };
 
-type LinkState = 'idle' | 'connecting' | 'up' | 'down' | 'closed';
+/** Where the link stands in its connect/reconnect cycle. */
+type ConnectionPhase = 'idle' | 'connecting' | 'up' | 'down' | 'closed';
 
-export class ModbusLink {
-  private state: LinkState = 'idle';
+export class ModbusLink implements SharedLink {
+  private state: ConnectionPhase = 'idle';
   private conn: Connection | undefined;
   private stream: ClientStream | undefined;
   /** jsmodbus clients on the current stream, per `unit/timeout`. */
@@ -236,7 +172,6 @@ export class ModbusLink {
   private lastRxAtMs = Number.NEGATIVE_INFINITY;
   private silentInARow = 0;
   private readonly listeners = new Set<(e: LinkEvent) => void>();
-  users = 0;
 
   constructor(
     readonly spec: LinkSpec,
@@ -246,6 +181,10 @@ export class ModbusLink {
 
   get where(): string {
     return this.spec.where;
+  }
+
+  get settings(): string {
+    return this.spec.settings;
   }
 
   get isUp(): boolean {
@@ -494,177 +433,4 @@ function guard<T>(p: Promise<T>, stream: ClientStream, ms: number, reason: () =>
       },
     );
   });
-}
-
-/* ------------------------------------------------------------------------------------------------ */
-/* Transports                                                                                        */
-
-export function tcpLinkSpec(host: string, port: number): LinkSpec {
-  const where = `${host}:${port}`;
-  return {
-    key: `tcp:${where}`,
-    where,
-    settings: where,
-    kind: 'tcp',
-    frameGapMs: 0,
-    byteMs: 0,
-    connect: (handlers) => connectTcp(host, port, handlers),
-  };
-}
-
-function connectTcp(host: string, port: number, handlers: ConnectionHandlers): Promise<Connection> {
-  return new Promise<Connection>((resolve, reject) => {
-    const socket = new Socket();
-    let connected = false;
-    let lastError = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`));
-    }, CONNECT_TIMEOUT_MS);
-    // Modbus frames are tiny request/answer pairs; Nagle would hold a request back for an ACK.
-    socket.setNoDelay(true);
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      lastError = err.code ?? err.message;
-      if (!connected) {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(new Error(lastError));
-      }
-    });
-    socket.on('data', (chunk: Buffer) => handlers.data(chunk));
-    socket.on('close', () => {
-      if (connected) handlers.lost(lastError || 'closed by the peer');
-    });
-    socket.connect({ host, port }, () => {
-      clearTimeout(timer);
-      connected = true;
-      socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
-      resolve({
-        write: (frame) => {
-          socket.write(frame);
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            connected = false;
-            if (socket.destroyed) return done();
-            socket.once('close', () => done());
-            socket.destroy();
-          }),
-      });
-    });
-  });
-}
-
-export interface SerialSettings {
-  path: string;
-  baudRate: number;
-  parity: 'none' | 'even' | 'odd';
-  dataBits: 7 | 8;
-  stopBits: 1 | 2;
-}
-
-/** Bits on the wire per character: start + data + parity + stop. */
-function bitsPerChar(s: SerialSettings): number {
-  return 1 + s.dataBits + (s.parity === 'none' ? 0 : 1) + s.stopBits;
-}
-
-export function rtuLinkSpec(s: SerialSettings): LinkSpec {
-  const charMs = (bitsPerChar(s) * 1000) / s.baudRate;
-  return {
-    key: `rtu:${s.path}`,
-    where: s.path,
-    settings: `${s.baudRate} ${s.dataBits}${s.parity[0]?.toUpperCase() ?? 'N'}${s.stopBits}`,
-    kind: 'rtu',
-    // Spec (Modbus over serial line v1.02, 2.5.1.1): 3.5 characters, fixed at 1.75 ms above 19200 baud.
-    frameGapMs: s.baudRate > 19200 ? 1.75 : 3.5 * charMs,
-    byteMs: charMs,
-    connect: (handlers) => openSerial(s, handlers),
-  };
-}
-
-type SerialPortModule = typeof serialport;
-let serialPortModule: Promise<SerialPortModule> | undefined;
-
-/** Loads the optional `serialport` package on first use, so TCP-only boards never need it. */
-export function loadSerialPort(): Promise<SerialPortModule> {
-  serialPortModule ??= import('serialport').catch((err: unknown) => {
-    serialPortModule = undefined;
-    const why = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `modbus-rtu needs the optional package "serialport" (npm install serialport@13.0.0), which did not load: ${why}`,
-    );
-  });
-  return serialPortModule;
-}
-
-async function openSerial(s: SerialSettings, handlers: ConnectionHandlers): Promise<Connection> {
-  const { SerialPort } = await loadSerialPort();
-  const port = new SerialPort({
-    path: s.path,
-    baudRate: s.baudRate,
-    parity: s.parity,
-    dataBits: s.dataBits,
-    stopBits: s.stopBits,
-    autoOpen: false,
-  });
-  let open = false;
-  let lastError = '';
-  port.on('error', (err: Error) => {
-    lastError = err.message;
-  });
-  await new Promise<void>((resolve, reject) => {
-    port.open((err) => {
-      if (err) reject(new Error(err.message.replace(/^Error: /, '')));
-      else resolve();
-    });
-  });
-  open = true;
-  port.on('data', (chunk: Buffer) => handlers.data(chunk));
-  port.on('close', (err: Error | null) => {
-    if (open) handlers.lost(err?.message ?? (lastError || 'port closed'));
-    open = false;
-  });
-  return {
-    write: (frame) => {
-      port.write(frame);
-    },
-    close: () =>
-      new Promise<void>((done) => {
-        if (!open) return done();
-        open = false;
-        port.close(() => done());
-      }),
-  };
-}
-
-/* ------------------------------------------------------------------------------------------------ */
-/* Sharing                                                                                           */
-
-const links = new Map<string, ModbusLink>();
-
-/**
- * The link for `spec`, shared with every other open device on the same port or host:port. Throws
- * when an open device already uses that port with different settings.
- */
-export function acquireLink(spec: LinkSpec, clock: Clock, log: Logger): ModbusLink {
-  let link = links.get(spec.key);
-  if (link && link.spec.settings !== spec.settings) {
-    throw new Error(
-      `${spec.where} is already open at ${link.spec.settings}; every device on one bus must use the same settings (this one asks for ${spec.settings})`,
-    );
-  }
-  if (!link) {
-    link = new ModbusLink(spec, clock, log);
-    links.set(spec.key, link);
-  }
-  link.users++;
-  return link;
-}
-
-/** Gives back a link from acquireLink; the last user closes it. Never rejects. */
-export async function releaseLink(link: ModbusLink): Promise<void> {
-  link.users--;
-  if (link.users > 0) return;
-  if (links.get(link.spec.key) === link) links.delete(link.spec.key);
-  await link.close();
 }

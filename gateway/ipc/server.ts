@@ -26,9 +26,9 @@ import { connect as netConnect, createServer, type Server, type Socket } from 'n
 import { chmod, lstat, rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../drivers/io.js';
-import { LineSplitter, MAX_LINE_BYTES } from '../ipc-client.js';
-import { diffJson, encodeFrame, type EncodedFrame } from '../ipc/frame-diff.js';
-import { FRAME_INTERVAL_MS, FRAME_RATE_HZ } from '../ipc/rate.js';
+import { LineSplitter, MAX_LINE_BYTES } from './lines.js';
+import { diffJson, encodeFrame, type EncodedFrame } from './frame-diff.js';
+import { FRAME_INTERVAL_MS, FRAME_RATE_HZ } from './rate.js';
 import {
   CommandError,
   PROTOCOL_VERSION,

@@ -4,14 +4,12 @@
  * It matches replies to requests by id, turns error replies into CommandError, reconnects with
  * back-off when the controller restarts (the web process must outlive controller restarts), and
  * rebuilds full station frames from the diffs the server sends, so listeners never see a partial
- * frame. Wire format and types: protocol.ts.
- *
- * The JSON-lines splitter lives here rather than in the server because this module sits beside
- * protocol.ts and both processes may import it; the controller's server imports it from here.
+ * frame. Wire format and types: protocol.ts; the JSON-lines splitter both ends share: lines.ts.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import type { Logger } from './drivers/io.js';
-import { mergeFrame, type FrameDiff } from './ipc/frame-diff.js';
+import type { Logger } from '../drivers/io.js';
+import { mergeFrame, type FrameDiff } from './frame-diff.js';
+import { LineSplitter, MAX_LINE_BYTES } from './lines.js';
 import {
   CommandError,
   PROTOCOL_VERSION,
@@ -22,57 +20,13 @@ import {
   type Events,
   type RequestMessage,
   type StationFrame,
-} from './protocol.js';
+} from '../protocol.js';
 
-/** Longest JSON line either side accepts; a full frame of every station is a few KB. */
-export const MAX_LINE_BYTES = 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
 /** Reconnect back-off: starts short so a controller restart costs little, capped so a controller
  * that stays down is polled only every 2 s. */
 export const RECONNECT_MIN_MS = 100;
 export const RECONNECT_MAX_MS = 2000;
-
-const NEWLINE = 0x0a;
-
-/**
- * Splits a byte stream into lines of at most `maxLineBytes` bytes. Works on bytes, not strings,
- * so a UTF-8 character split across two reads is decoded whole and the bound is exact.
- */
-export class LineSplitter {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-
-  constructor(private readonly maxLineBytes: number = MAX_LINE_BYTES) {}
-
-  /** The complete lines in `chunk` (without their newline, blank ones skipped); `tooLong` when a
-   * line outgrew the bound: the caller should give up on the stream, its framing is lost. */
-  push(chunk: Buffer): { lines: string[]; tooLong: boolean } {
-    const lines: string[] = [];
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(NEWLINE, start);
-      const end = nl < 0 ? chunk.length : nl;
-      if (this.buffered + (end - start) > this.maxLineBytes) {
-        this.chunks = [];
-        this.buffered = 0;
-        return { lines, tooLong: true };
-      }
-      if (nl < 0) break;
-      const piece = chunk.subarray(start, nl);
-      const bytes = this.buffered === 0 ? piece : Buffer.concat([...this.chunks, piece]);
-      this.chunks = [];
-      this.buffered = 0;
-      const line = bytes.toString('utf8').trim();
-      if (line !== '') lines.push(line);
-      start = nl + 1;
-    }
-    if (start < chunk.length) {
-      this.chunks.push(chunk.subarray(start));
-      this.buffered += chunk.length - start;
-    }
-    return { lines, tooLong: false };
-  }
-}
 
 /** The controller could not be asked: not connected, connection lost, or no reply in time. */
 export class ControllerLinkError extends Error {
@@ -358,7 +312,7 @@ export class ControllerClient {
     const name = event as EventName;
     if (name === 'frame') {
       if (!isRecord(data) || typeof data.id !== 'string') return;
-      // The server's first frame per station and connection is complete (ipc-server.ts), so the
+      // The server's first frame per station and connection is complete (server.ts), so the
       // merge is a full StationFrame from then on.
       const merged = mergeFrame<StationFrame>(this.stations.get(data.id), data as FrameDiff);
       this.stations.set(merged.id, merged);

@@ -1,4 +1,4 @@
-import { FakeStations } from './test-support/fake-stations.js';
+import { FakeStations } from '../control-loop/test-support/fake-stations.js';
 import { stationFrame as idleFrame } from '../../test/support/frames.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../drivers/io.js';
-import { ControllerClient, ControllerLinkError, LineSplitter } from '../ipc-client.js';
+import { ControllerClient, ControllerLinkError } from './client.js';
+import { LineSplitter } from './lines.js';
 import {
   CommandError,
   PROTOCOL_VERSION,
@@ -19,7 +20,7 @@ import {
   type StartArgs,
   type StationFrame,
 } from '../protocol.js';
-import { IpcServer, MAX_CLIENT_BACKLOG_BYTES, type ControllerApi } from './ipc-server.js';
+import { IpcServer, MAX_CLIENT_BACKLOG_BYTES, type ControllerApi } from './server.js';
 
 const TEST_TIMEOUT_MS = 15_000;
 const ONE_MIB = 1024 * 1024;
