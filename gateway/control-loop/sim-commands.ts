@@ -3,7 +3,7 @@
  * and freeze the controller's event loop. Refused on real hardware.
  */
 import type { Simulation } from '../sim/from-board.js';
-import { isFaultKind, SimFaultError, type SimFault } from '../sim/faults.js';
+import { isFaultKind, SimFaultError, unknownFaultKind, type SimFault } from '../sim/faults.js';
 import { CommandError, type Commands } from '../protocol.js';
 import type { ControllerContext } from './controller-context.js';
 import { findStation } from './station-record.js';
@@ -24,13 +24,11 @@ export function simFault(
   }
   try {
     if (inject) {
-      if (!isFaultKind(a.kind)) throw new SimFaultError(`unknown fault kind ${JSON.stringify(a.kind)}`);
+      if (!isFaultKind(a.kind)) throw unknownFaultKind(a.kind);
       const fault = { kind: a.kind, ...(zone !== undefined ? { zone: zone - 1 } : {}) } as SimFault;
       sim.inject(st.id, fault);
     } else {
-      if (a.kind !== undefined && !isFaultKind(a.kind)) {
-        throw new SimFaultError(`unknown fault kind ${JSON.stringify(a.kind)}`);
-      }
+      if (a.kind !== undefined && !isFaultKind(a.kind)) throw unknownFaultKind(a.kind);
       sim.clear(st.id, a.kind as Parameters<Simulation['clear']>[1]);
     }
   } catch (e) {

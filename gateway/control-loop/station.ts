@@ -114,7 +114,7 @@ export class Station {
 
   /**
    * What the supervisor needs about each zone this tick. The same objects are refilled every tick
-   * (no garbage at 100 Hz per station): valid until the next call, so a caller reads them within
+   * (no garbage at the loop rate, LIMITS.loopRateHz, per station): valid until the next call, so a caller reads them within
    * the tick and keeps nothing.
    */
   observe(nowMs: number): readonly ZoneObservation[] {

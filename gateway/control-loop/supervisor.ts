@@ -298,7 +298,7 @@ function sealedZoneGains(c: Check, z: ZoneObservation, t: ZoneTrack): ZoneVerdic
   return 'next';
 }
 
-/** A venting zone must fall below 10 mmHg within T. */
+/** A venting zone must fall below LIMITS.ventBelowMmHg within T. */
 function ventNotVerified(c: Check, z: ZoneObservation, t: ZoneTrack): ZoneVerdict {
   const { p, now } = c;
   const venting = z.command === 'vent' && !z.exhaust;

@@ -92,11 +92,11 @@ export async function readyBoard(client: ControllerClient, timeoutMs = 15_000): 
 }
 
 /**
- * The default simulator board at its lowest allowed tick rate (20 Hz, gateway/limits.ts), written
- * into `dataDir`; returns its path. The loop-stall rule vents the board when a tick is 5 periods
- * late: 50 ms at 100 Hz, which this 2-core machine misses whenever Chromium and other test runs
- * load it, 250 ms at 20 Hz. For tests about the dashboard or the API over many seconds; the
- * controller's timing has its own tests.
+ * The default simulator board at its lowest allowed tick rate (LIMITS.loopRateHz), written into
+ * `dataDir`; returns its path. The late-tick rule (gateway/control-loop/late-tick.ts) counts
+ * lateness in periods (LIMITS.loopLatePeriods) before its hard limit, so a slower tick gives a
+ * loaded 2-core machine more room before a vent. For tests about the dashboard or the API over many
+ * seconds; the controller's timing has its own tests.
  */
 export function slowTickBoard(dataDir: string): string {
   const board = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'config', 'simulator.json'), 'utf8')) as Record<
