@@ -46,6 +46,8 @@ import { notificationRoutes } from './routes/notifications.js';
 import { programRoutes } from './routes/programs.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { simRoutes } from './routes/sim.js';
+import { stationCommandRoutes } from './routes/station-commands.js';
+import { stationStartRoutes } from './routes/station-start.js';
 import { stationRoutes } from './routes/stations.js';
 import { supportRoutes } from './routes/support.js';
 
@@ -180,6 +182,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(stationRoutes);
+  await app.register(stationStartRoutes);
+  await app.register(stationCommandRoutes);
   await app.register(programRoutes);
   await app.register(sessionRoutes);
   await app.register(alarmRoutes);

@@ -26,7 +26,7 @@ import { KEEPALIVE_MS } from '../../ipc/rate.js';
 import { centreViewOf } from '../../ipc/views.js';
 import type { AlarmInfo, StationFrame } from '../../protocol.js';
 import { HttpError } from '../errors.js';
-import { stationView } from '../routes/stations.js';
+import { stationView } from '../station-view.js';
 import { cut } from './audit.js';
 import { shared } from './shared.js';
 

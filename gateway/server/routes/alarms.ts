@@ -38,7 +38,7 @@ const AlarmParamsSchema = Type.Object(
 );
 const NoBodySchema = Type.Object({}, { additionalProperties: false });
 
-/** Same rule as acknowledging on a station (routes/stations.ts): staff and above. */
+/** Same rule as acknowledging on a station (routes/station-commands.ts): staff and above. */
 const ACKNOWLEDGERS = ['staff', 'support', 'admin'] as const;
 
 export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {

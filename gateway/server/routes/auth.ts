@@ -120,8 +120,16 @@ function signedIn(
   };
 }
 
+const UserParamsSchema = Type.Object({ id: UserIdSchema });
+
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, auth } = app;
+
+  function userOf(id: string): UserRecord {
+    const user = store.userById(id);
+    if (user === undefined) throw new HttpError(404, 'not-found', `no user "${id}"`, 'params.id');
+    return user;
+  }
 
   app.post(
     '/api/auth/login',
@@ -219,16 +227,13 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['auth'],
-        params: Type.Object({ id: UserIdSchema }),
+        params: UserParamsSchema,
         response: { 200: UserViewSchema },
       },
       preHandler: requireRole('admin'),
     },
     async (request) => {
-      const user = store.userById(request.params.id);
-      if (user === undefined) {
-        throw new HttpError(404, 'not-found', `no user "${request.params.id}"`, 'params.id');
-      }
+      const user = userOf(request.params.id);
       const before = auth.lockState(user.id);
       auth.unlock(user.id);
       request.auditDetail = `unlocked after ${before.failedLogins} wrong secret(s)`;
@@ -266,17 +271,14 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['auth'],
-        params: Type.Object({ id: UserIdSchema }),
+        params: UserParamsSchema,
         body: UserPatchSchema,
         response: { 200: UserViewSchema },
       },
       preHandler: requireRole('admin'),
     },
     async (request) => {
-      const user = store.userById(request.params.id);
-      if (user === undefined) {
-        throw new HttpError(404, 'not-found', `no user "${request.params.id}"`, 'params.id');
-      }
+      const user = userOf(request.params.id);
       const b = request.body;
       if (b.secret !== undefined) checkSecret(user.role, b.secret, app.config.minPinDigits);
       const next: UserRecord = {
@@ -303,7 +305,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/users/:id',
     {
-      schema: { tags: ['auth'], params: Type.Object({ id: UserIdSchema }), response: { 200: OkSchema } },
+      schema: { tags: ['auth'], params: UserParamsSchema, response: { 200: OkSchema } },
       preHandler: requireRole('admin'),
     },
     async (request) => {
