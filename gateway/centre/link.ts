@@ -53,8 +53,9 @@ const UNTRUSTED_CERT = new Set([
  * certificate in certificate chain", "tlsv13 alert certificate required" with its source file)
  * do not say which setting is wrong.
  */
-export function describeBrokerError(e: Error & { code?: string }, s: CentreSettings): string {
-  const code = e.code ?? '';
+export function describeBrokerError(e: Error & { code?: string | number }, s: CentreSettings): string {
+  // MQTT.js's own errors carry the broker's numeric reason code; Node's carry a name.
+  const code = typeof e.code === 'string' ? e.code : '';
   if (UNTRUSTED_CERT.has(code)) {
     const fix =
       s.caFile === undefined
@@ -62,15 +63,14 @@ export function describeBrokerError(e: Error & { code?: string }, s: CentreSetti
         : `it is not signed by the CA in ${s.caFile} (PRESSO_MQTT_CA)`;
     return `the broker's TLS certificate is not trusted (${code}: ${e.message}); ${fix}`;
   }
-  if (
-    code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' ||
-    code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'
-  ) {
+  // TLS 1.3 names the reason; TLS 1.2's handshake_failure could be anything and keeps its words.
+  if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
     const which = s.certFile === undefined ? 'none was given' : `${s.certFile} was not accepted`;
     return `the broker refused the TLS connection (${code}): it requires a client certificate (PRESSO_MQTT_CERT and PRESSO_MQTT_KEY) and ${which}`;
   }
-  return code !== '' && !e.message.includes(code) ? `${e.message} (${code})` : e.message;
+  return e.message;
 }
+
 export type BrokerState = 'connecting' | 'connected' | 'disconnected';
 
 export interface LinkEvents {

@@ -5,82 +5,15 @@
  * HTTPS, and a gateway's client certificate signed by the same CA with openssl.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { PACKAGE_ROOT } from '../paths.js';
 import { CentreLink, type BrokerState, type CentreSettings } from './link.js';
 import { StatusPayloadSchema } from './schemas.js';
 import { retained, startBroker, type Broker, type BrokerTls } from './test-support/broker.js';
+import { makePki } from './test-support/pki.js';
 import { Compile } from 'typebox/compile';
 
 const CENTRE = 'spa';
 const Status = Compile(StatusPayloadSchema);
-
-interface Pki {
-  dir: string;
-  ca: string;
-  server: { certFile: string; keyFile: string };
-  client: { certFile: string; keyFile: string };
-}
-
-/** A throwaway CA, the broker's certificate and a client certificate for `clientName`. */
-function makePki(t: TestContext, clientName: string): Pki {
-  const dir = mkdtempSync(join(tmpdir(), 'presso-mqtt-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync('bash', [join(PACKAGE_ROOT, 'scripts/make-tls.sh'), dir, 'broker'], { stdio: 'ignore' });
-  // make-tls.sh's certificate is a server's (serverAuth); a client's needs clientAuth.
-  const key = join(dir, 'client.key');
-  const csr = join(dir, 'client.csr');
-  const ext = join(dir, 'client.ext');
-  writeFileSync(
-    ext,
-    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n',
-  );
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  openssl(
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-subj',
-    `/CN=${clientName}`,
-    '-keyout',
-    key,
-    '-out',
-    csr,
-  );
-  const crt = join(dir, 'client.crt');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    csr,
-    '-CA',
-    join(dir, 'ca.crt'),
-    '-CAkey',
-    join(dir, 'ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-sha256',
-    '-extfile',
-    ext,
-    '-out',
-    crt,
-  );
-  return {
-    dir,
-    ca: join(dir, 'ca.crt'),
-    server: { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') },
-    client: { certFile: crt, keyFile: key },
-  };
-}
 
 async function tlsBroker(t: TestContext, tls: BrokerTls): Promise<Broker> {
   const broker = await startBroker({ tls });
@@ -99,18 +32,20 @@ interface Watched {
 }
 
 function startLink(t: TestContext, broker: Broker, gatewayId: string, tls: Partial<CentreSettings>): Watched {
-  const w: Watched = { states: [], details: [] } as unknown as Watched;
-  w.link = new CentreLink(
+  const states: BrokerState[] = [];
+  const details: string[] = [];
+  const link = new CentreLink(
     { url: broker.url, gatewayId, centreId: CENTRE, keepaliveS: 5, reconnectMaxMs: 1000, ...tls },
     {
       onMessage: () => {},
       onBrokerState: (state, detail) => {
-        w.states.push(state);
-        if (detail !== undefined) w.details.push(detail);
+        states.push(state);
+        if (detail !== undefined) details.push(detail);
       },
     },
     () => undefined,
   );
+  const w: Watched = { link, states, details };
   w.link.start();
   // stop() bounds its waits with unref'd timers, fine in a web process that has its server to
   // keep it alive; a test has nothing else once the broker is gone, so it keeps its own bound.
