@@ -37,6 +37,40 @@ export interface CentreSettings {
 }
 
 export const RECONNECT_FIRST_MS = 500;
+
+/** Node's codes for a broker certificate whose chain does not end at a CA this gateway trusts. */
+const UNTRUSTED_CERT = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
+
+/**
+ * What a connection error means for whoever reads the log: OpenSSL's own words ("self-signed
+ * certificate in certificate chain", "tlsv13 alert certificate required" with its source file)
+ * do not say which setting is wrong.
+ */
+export function describeBrokerError(e: Error & { code?: string | number }, s: CentreSettings): string {
+  // MQTT.js's own errors carry the broker's numeric reason code; Node's carry a name.
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (UNTRUSTED_CERT.has(code)) {
+    const fix =
+      s.caFile === undefined
+        ? 'set PRESSO_MQTT_CA to the CA that signed it'
+        : `it is not signed by the CA in ${s.caFile} (PRESSO_MQTT_CA)`;
+    return `the broker's TLS certificate is not trusted (${code}: ${e.message}); ${fix}`;
+  }
+  // TLS 1.3 names the reason; TLS 1.2's handshake_failure could be anything and keeps its words.
+  if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
+    const which = s.certFile === undefined ? 'none was given' : `${s.certFile} was not accepted`;
+    return `the broker refused the TLS connection (${code}): it requires a client certificate (PRESSO_MQTT_CERT and PRESSO_MQTT_KEY) and ${which}`;
+  }
+  return e.message;
+}
+
 export type BrokerState = 'connecting' | 'connected' | 'disconnected';
 
 export interface LinkEvents {
@@ -106,7 +140,7 @@ export class CentreLink {
       });
     });
     client.on('message', (topic, payload) => this.events.onMessage(topic, payload));
-    client.on('error', (e) => this.events.onBrokerState(this.state, e.message));
+    client.on('error', (e) => this.events.onBrokerState(this.state, describeBrokerError(e, s)));
     client.on('close', () => {
       if (this.stopped) return;
       this.setState('disconnected');

@@ -1,7 +1,7 @@
 /**
  * A real Mosquitto for tests and the bench: started with its own config file on a free loopback
  * port, never the system's service on 1883 (Debian's package may start one). Optionally with a
- * password file and an ACL (docs/centre.md has the same form).
+ * password file and an ACL, and with TLS instead of plain MQTT (docs/centre.md has the same forms).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,12 +16,26 @@ export interface BrokerOptions {
   acl?: string;
   /** Reuse a port (a restart after a kill). */
   port?: number;
+  /** A TLS listener (mqtts://) with these PEM files instead of plain MQTT. */
+  tls?: BrokerTls;
+}
+
+export interface BrokerTls {
+  /** The CA that signed the broker's certificate (and, with requireCertificate, the clients'). */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** Refuses clients without a certificate signed by caFile; a certificate's CN is its user name. */
+  requireCertificate?: boolean;
+  /** What mosquitto_pub and mosquitto_sub (mqttPub, retained) present when one is required. */
+  toolCert?: { certFile: string; keyFile: string };
 }
 
 export interface Broker {
   port: number;
   url: string;
   dir: string;
+  tls: BrokerTls | undefined;
   child: ChildProcess;
   output(): string;
   /** SIGKILL by default: a broker that dies. */
@@ -68,6 +82,12 @@ export async function startBroker(opts: BrokerOptions = {}, dir?: string): Promi
   // As root (CI containers), Mosquitto would drop to its own user, which cannot read our 0600
   // files in a private temporary directory.
   if (process.getuid?.() === 0) lines.push('user root');
+  const tls = opts.tls;
+  if (tls !== undefined) {
+    lines.push(`cafile ${tls.caFile}`, `certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`);
+    if (tls.requireCertificate === true)
+      lines.push('require_certificate true', 'use_identity_as_username true');
+  }
   if (opts.users !== undefined) {
     const pw = join(home, 'passwd');
     writeFileSync(pw, '', { mode: 0o600 });
@@ -96,7 +116,8 @@ export async function startBroker(opts: BrokerOptions = {}, dir?: string): Promi
   }
   const broker: Broker = {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${tls !== undefined ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
+    tls,
     dir: home,
     child,
     output: () => log,
@@ -110,6 +131,16 @@ export async function startBroker(opts: BrokerOptions = {}, dir?: string): Promi
   return broker;
 }
 
+/** mosquitto_pub's and mosquitto_sub's address and, for a TLS broker, its CA (and certificate). */
+function toolTarget(broker: Broker): string[] {
+  const tls = broker.tls;
+  const target = ['-h', '127.0.0.1', '-p', String(broker.port)];
+  if (tls === undefined) return target;
+  target.push('--cafile', tls.caFile);
+  if (tls.toolCert !== undefined) target.push('--cert', tls.toolCert.certFile, '--key', tls.toolCert.keyFile);
+  return target;
+}
+
 /** mosquitto_pub, as a client of its own (not a gateway). */
 export function mqttPub(
   broker: Broker,
@@ -121,10 +152,7 @@ export function mqttPub(
   execFileSync(
     'mosquitto_pub',
     [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(broker.port),
+      ...toolTarget(broker),
       '-t',
       topic,
       '-q',
@@ -149,10 +177,7 @@ export function retained(
     out = execFileSync(
       'mosquitto_sub',
       [
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(broker.port),
+        ...toolTarget(broker),
         '-t',
         filter,
         '-v',
