@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { poiseuilleResistance } from './physics.js';
 import { resolveStationParams, type GarmentClass, type StationParamsOverride } from './params.js';
 import { StationModel } from './station-model.js';
+import { cycleDriver } from './test-support/cycle-driver.js';
 
 /** A station with patient artefacts off (unless asked for), so figures are reproducible. */
 function model(
@@ -413,30 +414,6 @@ describe('coupling and patient artefacts', () => {
     for (let z = 0; z < 2; z++) assert.ok(Math.abs(m.chamberMmHg(z)) < 1e-9, `zone ${z} back to 0`);
   });
 });
-
-/** A gradient sequential cycle: each zone inflates 5 s in turn, all hold 10 s, all vent 5 s. */
-function cycleDriver(m: StationModel, inflateMs = 5000, holdMs = 10_000, ventMs = 5000): (t: number) => void {
-  const zones = m.zones;
-  const cycle = zones * inflateMs + holdMs + ventMs;
-  let phase = -1;
-  return (t) => {
-    const tc = t % cycle;
-    const ph =
-      tc < zones * inflateMs
-        ? Math.floor(tc / inflateMs)
-        : tc < zones * inflateMs + holdMs
-          ? zones
-          : zones + 1;
-    if (ph === phase) return;
-    phase = ph;
-    for (let z = 0; z < zones; z++) m.setInlet(z, z === ph);
-    if (ph < zones) {
-      m.setPump(1);
-      for (let z = 0; z < zones; z++) m.setExhaust(z, true);
-    } else if (ph === zones) m.setPump(0);
-    else for (let z = 0; z < zones; z++) m.setExhaust(z, false);
-  };
-}
 
 describe('determinism and adaptive stepping', () => {
   const trace = (seed: number, override: StationParamsOverride = {}, tickMs = 10, ms = 120_000) => {

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { SimFaultError } from './faults.js';
 import type { StationModel } from './station-model.js';
 import { SimWorld, WORLD_ID, type SimStationSpec } from './world.js';
+import { cycleDriver } from './test-support/cycle-driver.js';
 
 const quiet = { artefacts: { ratePerMin: 0 } };
 
@@ -133,28 +134,12 @@ describe('SimWorld', () => {
   });
 });
 
-/**
- * A gradient sequential cycle as a control loop would drive it every tick: each zone inflates
- * 5 s in turn (pump on, its inlet open, all exhausts closed), all hold 10 s (pump off), all vent
- * 5 s; the loop reads every sensor every tick.
- */
-function cycleDriver(m: StationModel): (t: number) => void {
-  const zones = m.zones;
-  const cycle = zones * 5000 + 15_000;
-  let phase = -1;
+/** The shared gradient cycle (test-support/cycle-driver.ts), with every sensor read every tick. */
+function cycleDriverSensing(m: StationModel): (t: number) => void {
+  const drive = cycleDriver(m);
   return (t) => {
-    const tc = t % cycle;
-    const ph = tc < zones * 5000 ? Math.floor(tc / 5000) : tc < zones * 5000 + 10_000 ? zones : zones + 1;
-    if (ph !== phase) {
-      phase = ph;
-      for (let z = 0; z < zones; z++) m.setInlet(z, z === ph);
-      if (ph < zones) {
-        m.setPump(1);
-        for (let z = 0; z < zones; z++) m.setExhaust(z, true);
-      } else if (ph === zones) m.setPump(0);
-      else for (let z = 0; z < zones; z++) m.setExhaust(z, false);
-    }
-    for (let z = 0; z < zones; z++) m.sense(z);
+    drive(t);
+    for (let z = 0; z < m.zones; z++) m.sense(z);
   };
 }
 
@@ -163,7 +148,7 @@ function session(zonesPerStation: number[], minutes: number, tickMs = 10): { wal
     seed: 2024,
     stations: zonesPerStation.map((zones, i) => ({ id: `S${i + 1}`, garment: 'leg' as const, zones })),
   });
-  const drivers = w.stationIds.map((id) => cycleDriver(w.station(id)));
+  const drivers = w.stationIds.map((id) => cycleDriverSensing(w.station(id)));
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let t = 0; t <= minutes * 60_000; t += tickMs) {
