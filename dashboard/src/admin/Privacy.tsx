@@ -132,6 +132,15 @@ export function ClientsPage() {
   );
 }
 
+/** A settings form waits for the settings it edits (or says why they did not come). */
+function NotLoaded({ error }: { error: string | null }) {
+  return (
+    <section class="card">
+      <p role="status">{error ?? t('admin.loadingPage')}</p>
+    </section>
+  );
+}
+
 export function PrivacyPage() {
   const current = usePoll(() => api<PrivacySettings>('GET', '/api/settings/privacy'), 0);
   const [edit, setEdit] = useState<Partial<Record<keyof PrivacySettings, string>>>({});
@@ -163,6 +172,8 @@ export function PrivacyPage() {
       <FieldError errors={errors} field={`body.${k}`} />
     </TextField>
   );
+  // The form saves all three fields: before the current ones are in, a save would send blanks.
+  if (current.value === null) return <NotLoaded error={current.error} />;
   return (
     <section class="card">
       <form class="admin-form" noValidate onSubmit={save} data-testid="privacy-form">
@@ -231,6 +242,8 @@ export function NotificationsPage() {
       (e: unknown) => setResult((r) => ({ ...r, [id]: e instanceof Error ? e.message : String(e) })),
     );
   };
+  // The channels are saved whole: before they are in, a save would replace them with none.
+  if (settings.value === null) return <NotLoaded error={settings.error} />;
   return (
     <div class="admin-grid">
       <section class="card">
