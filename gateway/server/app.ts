@@ -20,6 +20,7 @@ import helmet from 'helmet';
 import type { ControllerClient } from '../ipc/client.js';
 import type { Store } from '../store/types.js';
 import type { ServerConfig } from './config.js';
+import { isRead } from './methods.js';
 import type { ClockWatch } from './clock-state.js';
 import type { TlsFiles } from './https.js';
 import { clockPlugin } from './plugins/clock.js';
@@ -86,8 +87,8 @@ class RequestLog extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    const read = request.method === 'GET' || request.method === 'HEAD';
-    if (!error && read && reply.statusCode < 400 && reply.elapsedTime < SLOW_REQUEST_MS) return;
+    if (!error && isRead(request.method) && reply.statusCode < 400 && reply.elapsedTime < SLOW_REQUEST_MS)
+      return;
     // The request itself is in the line: without the incoming line it would be missing.
     if (error)
       reply.log.error(
@@ -128,8 +129,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FastifyInst
   // A command with nothing to add (stop, acknowledge) may come without a body; its schema then
   // sees an empty object, so optional fields stay optional and unknown ones are still refused.
   app.addHook('preValidation', (request, _reply, done) => {
-    if (request.body === undefined && request.method !== 'GET' && request.method !== 'HEAD')
-      request.body = {};
+    if (request.body === undefined && !isRead(request.method)) request.body = {};
     done();
   });
 

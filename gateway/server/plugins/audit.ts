@@ -21,6 +21,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuditEntry, Store } from '../../store/types.js';
 import { shared } from './shared.js';
+import { isRead } from '../methods.js';
 
 /** Longest stored text per field; an entry is then at most ~700 bytes of JSON. */
 export const AUDIT_MAX_CHARS = { who: 64, what: 160, from: 64, detail: 300 } as const;
@@ -50,8 +51,6 @@ export function anonymousAuditBound(minutes: number): number {
 const MAX_TRACKED_ADDRESSES = 10_000;
 /** A parameter that looks like an id is kept in `what`; anything else shows as its name. */
 const SAFE_PARAM = /^[A-Za-z0-9._~-]{1,64}$/;
-
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -239,7 +238,7 @@ export const auditPlugin = shared<{ now: () => number }>('presso-audit', async (
         audit.countUnmatched();
         return;
       }
-      const read = READ_METHODS.has(request.method);
+      const read = isRead(request.method);
       if ((read && request.auditRead === undefined) || !request.routeOptions.url?.startsWith('/api/')) return;
       audit.record(
         {

@@ -25,6 +25,7 @@ import type { Role, UserRecord } from '../../store/types.js';
 import { HttpError } from '../errors.js';
 import { sameSecret, verifySecret } from '../secrets.js';
 import { shared } from './shared.js';
+import { isRead } from '../methods.js';
 
 export const LOGIN_COOKIE = 'presso_login';
 const SWEEP_INTERVAL_MS = 60_000;
@@ -38,7 +39,6 @@ export const BEARER_FAILURES_PER_MIN = 10;
 const MAX_TRACKED_ADDRESSES = 10_000;
 /** STOP is never refused, whatever the caller did before (DESIGN.md). */
 const STOP_ROUTES = new Set(['/api/stop', '/api/stations/:id/stop']);
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface Actor {
   /** User id, "token" or "anonymous". */
@@ -240,7 +240,7 @@ export const authPlugin = shared<{ now: () => number }>('presso-auth', async (ap
       auth.bearerFailed(request.ip);
       // A wrong token is nobody; it is audited (within the anonymous budget) whatever the method:
       // a command by its own entry once answered, a read here.
-      if (!READ_METHODS.has(request.method)) {
+      if (!isRead(request.method)) {
         request.auditDetail = 'wrong bearer token';
         request.auditKind = 'failed-auth';
       } else {

@@ -22,6 +22,7 @@ import {
   type StationFrame,
 } from '../../protocol.js';
 import type { SessionRecord, Store } from '../../store/types.js';
+import { isRead } from '../methods.js';
 import { shared } from './shared.js';
 
 /** Running sessions are among the newest records: one per station at most, each ≤ 120 min old.
@@ -109,8 +110,7 @@ export class ControllerLink {
   /**
    * The frames of every station (or of one: an empty list when there is no such station), for REST
    * reads. The web process already receives every station's frame 20 times a second; asking the
-   * controller for the same state on every poll was a third of the IPC traffic under the bench's
-   * 200 reads a second. So a read is served from the stream when that is as fresh as asking:
+   * controller for the same state on every poll cost both processes CPU at every poll. So a read is served from the stream when that is as fresh as asking:
    *
    * - after a command (noteCommand(), called for every non-read HTTP request and by anything else
    *   that commands the controller) the next read asks the controller, whose answer reflects the
@@ -360,14 +360,13 @@ export const controllerLinkPlugin = shared<{ client: ControllerClient; now: () =
     app.decorate('link', link);
     // Every request that is not a read may command the controller: before its handler runs (which
     // may read state for its checks) and after it answered, reads ask the controller again.
-    const command = (method: string) => method !== 'GET' && method !== 'HEAD';
     // Callback hooks, not async ones: they run on every request and need no promise.
     app.addHook('onRequest', (request, _reply, done) => {
-      if (command(request.method)) link.noteCommand();
+      if (!isRead(request.method)) link.noteCommand();
       done();
     });
     app.addHook('onResponse', (request, _reply, done) => {
-      if (command(request.method)) link.noteCommand();
+      if (!isRead(request.method)) link.noteCommand();
       done();
     });
     app.addHook('onClose', async () => {

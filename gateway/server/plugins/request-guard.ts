@@ -22,8 +22,8 @@ import { networkInterfaces, hostname } from 'node:os';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from '../errors.js';
 import { shared } from './shared.js';
+import { isRead } from '../methods.js';
 
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Interface addresses change (DHCP, a VPN coming up); looked up again after this long. */
 const ADDRESSES_TTL_MS = 10_000;
 
@@ -121,7 +121,7 @@ export const requestGuardPlugin = shared('presso-request-guard', async (app) => 
           'open it by its own name or address (an admin adds names with allowedHosts / PRESSO_ALLOWED_HOSTS)',
       );
     }
-    if (READ_METHODS.has(request.method)) return;
+    if (isRead(request.method)) return;
     const cross = crossSiteReason(request.headers);
     if (cross !== undefined) {
       throw new HttpError(
