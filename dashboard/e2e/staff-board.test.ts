@@ -144,6 +144,17 @@ test(
     await support.waitForTimeout(600); // one chart redraw (250 ms) after the tab switch, for the picture
     await support.screenshot({ path: join(SCREENSHOTS, 'support.png'), fullPage: false });
 
+    // Stop while a zone holds air: stopped in the rest phase (every zone already below the vented
+    // level) the station is idle again within a tick, shorter than the board's overview period, and
+    // the venting state would never be shown.
+    await board.waitForFunction(
+      () =>
+        Array.from(document.querySelectorAll('.tile[data-station="bay-1"] [data-zone]')).some(
+          (e) => Number(e.getAttribute('data-pressure') ?? '') >= 15,
+        ),
+      undefined,
+      { timeout: 60_000 },
+    );
     await tile.getByRole('button', { name: 'Stop Bay 1' }).click();
     await board.locator('.tile[data-station="bay-1"][data-state="venting"]').waitFor({ timeout: 5000 });
     // Then idle (or, if a loop-stall tripped meanwhile, fault: vented all the same), with every
